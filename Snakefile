@@ -1,0 +1,20 @@
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+# The default analysis; `--configfile other.yaml` replaces it (it is not merged into it).
+if not workflow.config_settings.configfiles:
+
+    configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/extract.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    input:
+        "reports/umbrella_review.html",
+    default_target: True

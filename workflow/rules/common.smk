@@ -1,0 +1,37 @@
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "scripts"))
+
+from umbrella.config import validate_config, vocabularies
+from umbrella.errors import InputError
+from umbrella.layout import OPTIONAL_SHEETS, find_sheets
+
+_source = ", ".join(map(str, workflow.config_settings.configfiles)) or "config/config.yaml"
+try:
+    config = validate_config(config, source=str(_source))
+except InputError as exc:
+    raise WorkflowError(exc.format()) from None
+
+SHEET_FILES, _problems = find_sheets(config["data"])
+if _problems:
+    raise WorkflowError(InputError(_problems).format())
+
+VOCABULARIES = vocabularies(config)
+PRESENT_OPTIONAL = [s for s in OPTIONAL_SHEETS if s in SHEET_FILES]
+ENV = "../../environment.yml"
+
+REVIEW_TABLES = {
+    "reviews": "results/extract/reviews.csv",
+    "by_type": "results/extract/reviews_by_type.csv",
+    "by_question": "results/extract/reviews_by_question.csv",
+    "by_year": "results/extract/reviews_by_year.csv",
+    "characteristics": "results/extract/characteristics.csv",
+}
+
+
+def extracted_tables(wildcards=None):
+    """Every table of the extract stage for the sheets present, named for the report's inputs."""
+    tables = {f"table_{name}": path for name, path in REVIEW_TABLES.items()}
+    tables.update({f"table_{s}": f"results/extract/{s}.csv" for s in PRESENT_OPTIONAL})
+    return tables

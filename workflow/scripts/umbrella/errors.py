@@ -1,0 +1,57 @@
+"""Input problems and the error that carries all of them at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One problem in the input: where it is (file, spreadsheet row, column) and what is wrong.
+
+    ``row`` is the spreadsheet row number (the header is row 1, the first data row is row 2); ``None`` for a
+    problem with the whole file or a whole column. ``value`` is the offending cell as written.
+    """
+
+    file: str
+    row: int | None = None
+    column: str | None = None
+    value: str | None = None
+    message: str = ""
+    order: int = field(default=0, compare=True)
+
+    def location(self) -> str:
+        parts = [self.file]
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.column is not None:
+            parts.append(f"column {self.column}")
+        return ", ".join(parts)
+
+    def describe(self) -> str:
+        value = "" if self.value is None else f"{self.value!r}: "
+        return f"{self.location()}: {value}{self.message}"
+
+
+class InputError(Exception):
+    """Bad input: one or more problems, reported together, so that a reviewer can fix them all in one pass."""
+
+    def __init__(self, problems: list[Problem], heading: str | None = None):
+        self.problems = sorted(problems, key=_sort_key)
+        self.heading = heading
+        super().__init__(self.format())
+
+    def format(self) -> str:
+        n = len(self.problems)
+        heading = self.heading or "The extraction sheets have problems"
+        lines = [
+            f"{heading}: {n} problem{'s' if n != 1 else ''} "
+            "(rows are numbered as in a spreadsheet: the header is row 1).",
+        ]
+        lines += [f"  - {p.describe()}" for p in self.problems]
+        lines.append("Nothing was written. Fix every cell listed above and run again.")
+        return "\n".join(lines)
+
+
+def _sort_key(p: Problem) -> tuple:
+    return (p.order, p.file, -1 if p.row is None else p.row, p.column or "", p.message)

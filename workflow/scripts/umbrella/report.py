@@ -1,0 +1,260 @@
+"""The HTML report: a context built from the tidy tables and the config, rendered by a Jinja2 template.
+
+The report is one self-contained file (inline CSS and SVG, nothing loaded from the network). Every value goes
+through Jinja2's autoescaping; the few pieces of markup built here (the SVG chart) are built from numbers only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .extract import REVIEW_TYPES
+from .layout import SHEETS
+from .sheets import load_schema
+from .tables import read_table
+
+AMSTAR2_LEVELS = {
+    "high": "High",
+    "moderate": "Moderate",
+    "low": "Low",
+    "critically_low": "Critically low",
+}
+
+#: Report sections (PRIOR order): id, heading.
+SECTIONS: list[tuple[str, str]] = [
+    ("summary", "Summary"),
+    ("methods", "Methods"),
+    ("included", "Included reviews"),
+    ("quality", "Quality of the reviews (AMSTAR-2)"),
+    ("overlap", "Overlap of primary studies"),
+    ("effects", "Effects by outcome"),
+    ("implementation", "Implementation"),
+    ("experiences", "Experiences"),
+    ("limitations", "Limitations of the extraction"),
+    ("provenance", "Provenance"),
+]
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as dicts with missing values as ``None`` and whole floats shown without ``.0``."""
+    out = []
+    for row in df.to_dict("records"):
+        clean = {}
+        for k, v in row.items():
+            if v is None or (not isinstance(v, str) and pd.isna(v)):
+                clean[k] = None
+            elif isinstance(v, np.integer):
+                clean[k] = int(v)
+            elif isinstance(v, np.floating):
+                v = float(v)
+                clean[k] = int(v) if v.is_integer() else v
+            elif isinstance(v, float) and v.is_integer():
+                clean[k] = int(v)
+            else:
+                clean[k] = v
+        out.append(clean)
+    return out
+
+
+def pct(part: float, whole: float | None) -> str | None:
+    """``part`` as a percentage of ``whole`` with no decimals (``None`` when ``whole`` is unknown or 0)."""
+    if not whole:
+        return None
+    return f"{100 * part / whole:.0f} %"
+
+
+def year_chart(by_year: pd.DataFrame, width: int = 640, height: int = 180) -> dict[str, Any] | None:
+    """Bar geometry of reviews per publication year (one bar per year from the first to the last)."""
+    known = by_year.dropna(subset=["year"])
+    if known.empty:
+        return None
+    counts = dict(zip(known["year"].astype(int), known["n_reviews"].astype(int), strict=True))
+    years = list(range(min(counts), max(counts) + 1))
+    top = max(counts.values())
+    left, bottom, top_pad = 30, 24, 12
+    plot_w, plot_h = width - left - 8, height - bottom - top_pad
+    step = plot_w / len(years)
+    bars = []
+    for i, year in enumerate(years):
+        n = counts.get(year, 0)
+        h = plot_h * n / top
+        bars.append(
+            {
+                "year": year,
+                "n": n,
+                "x": round(left + i * step + step * 0.1, 2),
+                "y": round(top_pad + plot_h - h, 2),
+                "w": round(step * 0.8, 2),
+                "h": round(h, 2),
+                "cx": round(left + i * step + step / 2, 2),
+                "label": len(years) <= 20 or (year % 5 == 0),
+            }
+        )
+    return {"width": width, "height": height, "bars": bars, "baseline": top_pad + plot_h, "left": left, "top": top}
+
+
+def build_context(config: Mapping, manifest: Mapping, tables: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
+    """Everything the template shows, from the validated config, the sheet manifest and the tidy tables.
+
+    ``tables`` maps names (``reviews``, ``by_type``, ``by_question``, ``by_year``, ``characteristics`` and
+    each optional sheet present) to DataFrames.
+    """
+    reviews = tables["reviews"]
+    published = config.get("published") or None
+    n_reviews = len(reviews)
+    title = config["title"]
+    if config.get("simulated") and "SIMULATED" not in title.upper():
+        title = f"SIMULATED: {title}"
+    present = manifest["sheets"]
+    sheets = [
+        {"name": name, "present": name in present, **present.get(name, {})}
+        for name in SHEETS
+    ]
+
+    amstar = reviews["amstar2_reported"].value_counts()
+    amstar_rows = [
+        {"level": key, "label": label, "n": int(amstar.get(key, 0))} for key, label in AMSTAR2_LEVELS.items()
+    ]
+    amstar_rows.append({"level": "not_reported", "label": "Not reported", "n": int(reviews["amstar2_reported"].isna().sum())})
+
+    share = None
+    if published:
+        share = {
+            "n_reviews": n_reviews,
+            "published_n_reviews": published.get("n_reviews"),
+            "pct_reviews": pct(n_reviews, published.get("n_reviews")),
+            "published_n_primary_studies": published.get("n_primary_studies"),
+            "n_with_primary_count": int(reviews["n_primary_studies"].notna().sum()),
+            "source": published.get("source"),
+        }
+
+    def sheet_summary(name: str, group: str | None = None) -> dict[str, Any] | None:
+        if name not in tables:
+            return None
+        t = tables[name]
+        out = {"rows": len(t), "reviews": int(t["review_id"].nunique())}
+        if group and group in t:
+            out["groups"] = sorted(t[group].dropna().astype(str).unique().tolist())
+        return out
+
+    gaps = []
+    for column, words in [
+        ("year", "publication year"),
+        ("review_type", "review type"),
+        ("research_questions", "research question"),
+        ("n_primary_studies", "number of primary studies"),
+        ("amstar2_reported", "published AMSTAR-2 rating"),
+    ]:
+        n = int(reviews[column].isna().sum())
+        if n:
+            gaps.append(f"{n} of {n_reviews} reviews have no {words} in the sheets.")
+    absent = [name for name in SHEETS[1:] if name not in present]
+    if absent:
+        gaps.append("Sheets not provided: " + ", ".join(absent) + ".")
+
+    import jinja2
+    import yaml
+
+    return {
+        "title": title,
+        "simulated": bool(config.get("simulated")),
+        "overview": config.get("overview") or {},
+        "data": config["data"],
+        "questions": _records(tables["by_question"]),
+        "question_labels": {k: v["label"] for k, v in config["research_questions"].items()},
+        "published": published,
+        "share": share,
+        "n_reviews": n_reviews,
+        "sheets": sheets,
+        "sections": SECTIONS,
+        "by_type": _records(tables["by_type"]),
+        "type_labels": REVIEW_TYPES,
+        "by_year": _records(tables["by_year"]),
+        "year_chart": year_chart(tables["by_year"]),
+        "characteristics": _records(tables["characteristics"]),
+        "amstar_levels": AMSTAR2_LEVELS,
+        "amstar_reported": amstar_rows,
+        "amstar2": sheet_summary("amstar2"),
+        "studies": sheet_summary("studies"),
+        "effects": sheet_summary("effects", "outcome_group"),
+        "study_effects": sheet_summary("study_effects", "outcome"),
+        "implementation": sheet_summary("implementation", "cfir_domain"),
+        "experiences": sheet_summary("experiences", "theme"),
+        "limitations": list(config.get("limitations") or []),
+        "gaps": gaps,
+        "versions": {
+            "umbrella": __version__,
+            "pandas": pd.__version__,
+            "numpy": np.__version__,
+            "jinja2": jinja2.__version__,
+            "pyyaml": yaml.__version__,
+        },
+    }
+
+
+def render(context: Mapping[str, Any], template: str | Path, css: str | Path) -> str:
+    """Render the report template with autoescaping on; the CSS is inlined."""
+    import jinja2
+
+    template = Path(template)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(template.parent),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["num"] = _num
+    css_text = Path(css).read_text(encoding="utf-8")
+    return env.get_template(template.name).render(**context, css=css_text)
+
+
+def _num(value: Any, missing: str = "\u2013") -> str:
+    """Numbers with thousands separators; blanks as an en dash."""
+    if value is None:
+        return missing
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    return str(value)
+
+
+def render_report(
+    config: Mapping,
+    manifest: str | Path,
+    tables: Mapping[str, str | Path],
+    template: str | Path,
+    css: str | Path,
+    output: str | Path,
+) -> None:
+    """Read the manifest and tables (named ``table_<name>``), render the report and write it atomically."""
+    with open(manifest, encoding="utf-8") as fh:
+        manifest_data = json.load(fh)
+    frames = {}
+    for name, path in tables.items():
+        name = name.removeprefix("table_")
+        sheet = "reviews" if name == "characteristics" else name
+        types = {c: spec.get("type") for c, spec in load_schema(sheet)["properties"].items()} if sheet in SHEETS else None
+        frames[name] = read_table(path, types)
+    html = render(build_context(config, manifest_data, frames), template, css)
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(html)
+        os.replace(tmp, output)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

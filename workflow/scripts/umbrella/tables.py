@@ -1,0 +1,53 @@
+"""Deterministic reading and writing of the pipeline's tables."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+
+FLOAT_FORMAT = "%.10g"
+
+
+def write_table(df: pd.DataFrame, path: str | Path) -> None:
+    """Write a CSV that depends only on the table: UTF-8, ``,``, LF, no index, floats as ``%.10g``,
+    booleans as ``true``/``false``, missing values blank. Written to a temporary file, then renamed, so a
+    crash never leaves half a table."""
+    out = df.copy()
+    for col in out.columns:
+        if pd.api.types.is_bool_dtype(out[col]) or out[col].map(lambda v: isinstance(v, bool)).any():
+            out[col] = out[col].map(lambda v: "" if v is None or v is pd.NA else ("true" if v else "false"))
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            out.to_csv(fh, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_table(path: str | Path, types: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Read a table written by :func:`write_table`; blanks become missing values.
+
+    Without ``types`` pandas infers the column types (fine for count tables). With ``types`` (column ->
+    JSON Schema type, e.g. from a sheet schema) every column is read as text, so identifiers such as ``001``
+    or ``1e5`` stay as written, and only the columns typed ``integer`` or ``number`` are converted.
+    """
+    if types is None:
+        return pd.read_csv(path, keep_default_na=False, na_values=[""], encoding="utf-8")
+    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    for col in df.columns:
+        kind = types.get(col)
+        if kind == "integer":
+            df[col] = pd.to_numeric(df[col].replace("", None)).astype("Int64")
+        elif kind == "number":
+            df[col] = pd.to_numeric(df[col].replace("", None)).astype("float64")
+        else:
+            df[col] = df[col].where(df[col] != "", None).astype(object)
+    return df
