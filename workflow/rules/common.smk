@@ -5,7 +5,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "scripts"))
 
 from umbrella.config import validate_config, vocabularies
 from umbrella.errors import InputError
-from umbrella.layout import OPTIONAL_SHEETS, find_sheets
+from umbrella.layout import OPTIONAL_SHEETS, find_sheets, validate_once
 
 _source = ", ".join(map(str, workflow.config_settings.configfiles)) or "config/config.yaml"
 try:
@@ -18,6 +18,10 @@ if _problems:
     raise WorkflowError(InputError(_problems).format())
 
 VOCABULARIES = vocabularies(config)
+try:
+    validate_once(SHEET_FILES, VOCABULARIES, ".snakemake/umbrella/sheets.validated")
+except InputError as exc:
+    raise WorkflowError(exc.format()) from None
 PRESENT_OPTIONAL = [s for s in OPTIONAL_SHEETS if s in SHEET_FILES]
 ENV = "../../environment.yml"
 
@@ -30,8 +34,9 @@ REVIEW_TABLES = {
 }
 
 
-def extracted_tables(wildcards=None):
-    """Every table of the extract stage for the sheets present, named for the report's inputs."""
-    tables = {f"table_{name}": path for name, path in REVIEW_TABLES.items()}
-    tables.update({f"table_{s}": f"results/extract/{s}.csv" for s in PRESENT_OPTIONAL})
-    return tables
+def report_inputs(wildcards=None):
+    """The raw sheets (for their hashes) and every table of the extract stage, named for the report."""
+    inputs = {f"sheet_{name}": str(path) for name, path in SHEET_FILES.items()}
+    inputs.update({f"table_{name}": path for name, path in REVIEW_TABLES.items()})
+    inputs.update({f"table_{s}": f"results/extract/{s}.csv" for s in PRESENT_OPTIONAL})
+    return inputs

@@ -1,22 +1,6 @@
-rule validate_sheets:
-    input:
-        **SHEET_FILES,
-    output:
-        manifest="results/extract/sheets.json",
-    params:
-        vocabularies=VOCABULARIES,
-    log:
-        "logs/validate_sheets.log",
-    conda:
-        ENV
-    script:
-        "../scripts/validate_sheets.py"
-
-
 rule extract_reviews:
     input:
         sheet=SHEET_FILES["reviews"],
-        manifest=ancient("results/extract/sheets.json"),
     output:
         reviews="results/extract/reviews.csv",
         by_type=report(
@@ -54,7 +38,6 @@ rule extract_reviews:
 rule extract_sheet:
     input:
         sheet=lambda wc: SHEET_FILES[wc.sheet],
-        manifest=ancient("results/extract/sheets.json"),
     output:
         table="results/extract/{sheet}.csv",
     wildcard_constraints:

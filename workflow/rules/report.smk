@@ -1,7 +1,6 @@
 rule render_report:
     input:
-        unpack(extracted_tables),
-        manifest="results/extract/sheets.json",
+        unpack(report_inputs),
         template="workflow/templates/report.html.j2",
         css="workflow/templates/report.css",
     output:

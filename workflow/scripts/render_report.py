@@ -6,8 +6,8 @@ def main(snakemake):
 
     render_report(
         config=snakemake.params.config,
-        manifest=snakemake.input.manifest,
-        tables={name: path for name, path in snakemake.input.items() if name.startswith("table_")},
+        sheets={k.removeprefix("sheet_"): v for k, v in snakemake.input.items() if k.startswith("sheet_")},
+        tables={k.removeprefix("table_"): v for k, v in snakemake.input.items() if k.startswith("table_")},
         template=snakemake.input.template,
         css=snakemake.input.css,
         output=snakemake.output.html,

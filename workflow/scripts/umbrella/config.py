@@ -39,7 +39,7 @@ def validate_config(config: Mapping, source: str = "config") -> dict:
         key = ".".join(str(p) for p in err.absolute_path) or "(top level)"
         description = err.schema.get("description", "") if isinstance(err.schema, dict) else ""
         hint = f" ({description.strip()})" if description else ""
-        problems.append(Problem(source, column=key, message=f"{err.message}{hint}"))
+        problems.append(Problem(source, column=key, message=f"{err.message}{hint}", column_word="key"))
     if problems:
         raise InputError(problems, heading=f"The configuration {source} has problems")
     return config

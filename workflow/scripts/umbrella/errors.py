@@ -19,13 +19,14 @@ class Problem:
     value: str | None = None
     message: str = ""
     order: int = field(default=0, compare=True)
+    column_word: str = field(default="column", compare=False)
 
     def location(self) -> str:
         parts = [self.file]
         if self.row is not None:
             parts.append(f"row {self.row}")
         if self.column is not None:
-            parts.append(f"column {self.column}")
+            parts.append(f"{self.column_word} {self.column}")
         return ", ".join(parts)
 
     def describe(self) -> str:

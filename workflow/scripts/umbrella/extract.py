@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 
-from .sheets import Sheet, load_schema, sha256_file
+from .sheets import Sheet, load_schema
 from .tables import write_table
 
 #: Words for the review types of the `reviews` sheet, in the order tables list them.
@@ -34,27 +33,6 @@ def tidy(sheet: Sheet) -> pd.DataFrame:
         keys = pd.DataFrame({f"k{i}": table[c] for i, c in enumerate(order)}, index=table.index)
         table = table.loc[keys.sort_values(list(keys.columns), kind="stable", na_position="last").index]
     return table.reset_index(drop=True)
-
-
-def manifest(sheets: Mapping[str, Sheet]) -> dict:
-    """What was read: per sheet, its file, format, sha256, number of rows and extra columns."""
-    return {
-        "sheets": {
-            name: {
-                "file": s.display,
-                "format": s.path.suffix.lower().lstrip("."),
-                "sha256": sha256_file(s.path),
-                "rows": int(len(s.table)),
-                "extra_columns": list(s.extra_columns),
-            }
-            for name, s in sheets.items()
-        }
-    }
-
-
-def write_manifest(sheets: Mapping[str, Sheet], path: str | Path) -> None:
-    text = json.dumps(manifest(sheets), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    Path(path).write_text(text, encoding="utf-8", newline="\n")
 
 
 def review_label(reviews: pd.DataFrame) -> pd.Series:

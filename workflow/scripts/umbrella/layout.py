@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 from .errors import Problem
@@ -51,3 +53,37 @@ def find_sheets(data_dir: str | Path) -> tuple[dict[str, Path], list[Problem]]:
             )
         )
     return found, problems
+
+
+def fingerprint(files: dict[str, Path], vocabularies: dict[str, list[str]]) -> str:
+    """A hash of everything validation depends on: the sheet files, the config's vocabularies, the schemas
+    and the validating code. Equal fingerprints mean an earlier validation still holds."""
+    h = hashlib.sha256()
+    here = Path(__file__).resolve().parent
+    schemas = sorted((here.parents[1] / "schemas" / "sheets").glob("*.yaml"))
+    code = [here / "sheets.py", here / "layout.py"]
+    h.update(json.dumps(vocabularies, sort_keys=True).encode())
+    for name, path in [*sorted(files.items()), *((p.name, p) for p in schemas + code)]:
+        h.update(name.encode() + b"\0")
+        h.update(Path(path).read_bytes())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def validate_once(files: dict[str, Path], vocabularies: dict[str, list[str]], stamp: str | Path) -> bool:
+    """Validate the sheets unless ``stamp`` records that these very inputs already passed.
+
+    Raises :class:`~umbrella.errors.InputError` with every problem. Returns whether validation ran. Cheap
+    when nothing changed (hashing only), so the Snakefile calls it on every invocation: a bad cell is then
+    reported before any job starts, `-n` included, and no output is written.
+    """
+    stamp = Path(stamp)
+    key = fingerprint(files, vocabularies)
+    if stamp.is_file() and stamp.read_text(encoding="utf-8") == key:
+        return False
+    from .sheets import load_files  # pandas is imported only when validation must run
+
+    load_files(files, vocabularies)
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(key, encoding="utf-8")
+    return True

@@ -6,7 +6,6 @@ through Jinja2's autoescaping; the few pieces of markup built here (the SVG char
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from collections.abc import Mapping
@@ -19,7 +18,7 @@ import pandas as pd
 from . import __version__
 from .extract import REVIEW_TYPES
 from .layout import SHEETS
-from .sheets import load_schema
+from .sheets import load_schema, sha256_file
 from .tables import read_table
 
 AMSTAR2_LEVELS = {
@@ -230,24 +229,39 @@ def _num(value: Any, missing: str = "\u2013") -> str:
     return str(value)
 
 
+def sheet_manifest(sheets: Mapping[str, str | Path], tables: Mapping[str, pd.DataFrame]) -> dict:
+    """What was read, per sheet: its file, format, sha256, number of rows and extra (non-contract) columns."""
+    out = {}
+    for name in sorted(sheets, key=SHEETS.index):
+        path = Path(sheets[name])
+        contract = set(load_schema(name)["properties"])
+        table = tables[name]
+        out[name] = {
+            "file": str(sheets[name]),
+            "format": path.suffix.lower().lstrip("."),
+            "sha256": sha256_file(path),
+            "rows": int(len(table)),
+            "extra_columns": [c for c in table.columns if c not in contract],
+        }
+    return {"sheets": out}
+
+
 def render_report(
     config: Mapping,
-    manifest: str | Path,
+    sheets: Mapping[str, str | Path],
     tables: Mapping[str, str | Path],
     template: str | Path,
     css: str | Path,
     output: str | Path,
 ) -> None:
-    """Read the manifest and tables (named ``table_<name>``), render the report and write it atomically."""
-    with open(manifest, encoding="utf-8") as fh:
-        manifest_data = json.load(fh)
+    """Read the tidy tables (name -> path), hash the raw sheets (name -> path), render the report and write
+    it atomically."""
     frames = {}
     for name, path in tables.items():
-        name = name.removeprefix("table_")
         sheet = "reviews" if name == "characteristics" else name
         types = {c: spec.get("type") for c, spec in load_schema(sheet)["properties"].items()} if sheet in SHEETS else None
         frames[name] = read_table(path, types)
-    html = render(build_context(config, manifest_data, frames), template, css)
+    html = render(build_context(config, sheet_manifest(sheets, frames), frames), template, css)
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")

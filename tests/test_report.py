@@ -1,0 +1,117 @@
+"""The HTML report: sections, escaping, the SIMULATED banner, nothing from the network."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from conftest import CONFIG_QUESTIONS, ROOT, write
+
+from umbrella.config import validate_config
+from umbrella.extract import characteristics, counts_by_question, counts_by_type, counts_by_year, tidy
+from umbrella.report import SECTIONS, build_context, render, sheet_manifest
+from umbrella.sheets import load_dataset
+
+TEMPLATE = ROOT / "workflow/templates/report.html.j2"
+CSS = ROOT / "workflow/templates/report.css"
+PAYLOAD = '<script>alert(1)</script><img src=x onerror="alert(2)">'
+
+
+def html_for(folder: Path, **config_overrides) -> str:
+    config = validate_config(
+        {
+            "data": str(folder),
+            "title": "Test overview",
+            "research_questions": {k: {"label": f"Question {k}"} for k in CONFIG_QUESTIONS["research_questions"]},
+            **config_overrides,
+        }
+    )
+    sheets = load_dataset(folder, CONFIG_QUESTIONS)
+    reviews = tidy(sheets["reviews"])
+    tables = {
+        "reviews": reviews,
+        "by_type": counts_by_type(reviews, config["published"]),
+        "by_question": counts_by_question(reviews, config["research_questions"], config["published"]),
+        "by_year": counts_by_year(reviews),
+        "characteristics": characteristics(reviews),
+    }
+    tables.update({name: tidy(s) for name, s in sheets.items() if name != "reviews"})
+    manifest = sheet_manifest({name: s.path for name, s in sheets.items()}, tables)
+    return render(build_context(config, manifest, tables), TEMPLATE, CSS)
+
+
+def test_sections_in_prior_order_and_absent_stages_said_plainly(sheets_dir: Path) -> None:
+    html = html_for(sheets_dir)
+    positions = [html.index(f'<section id="{sid}">') for sid, _ in SECTIONS]
+    assert positions == sorted(positions)
+    assert "no citation matrix was provided (sheet <code>studies</code> absent)" in html
+    assert "No pooled results were provided" in html
+    assert "Sheets not provided: amstar2, effects, studies, study_effects, implementation, experiences." in html
+    assert "Adams 2019" in html and "Brown 2020" in html
+
+
+def test_every_value_is_escaped(sheets_dir: Path) -> None:
+    write(
+        sheets_dir,
+        "reviews.csv",
+        "review_id,first_author,year,title,population\nA1,Smith,2019,x," + '"' + PAYLOAD.replace('"', '""') + '"\n',
+    )
+    write(sheets_dir, "effects.csv", f"effect_id,review_id,outcome,outcome_group\nE1,A1,o,\"{PAYLOAD.replace(chr(34), 2 * chr(34))}\"\n")
+    html = html_for(sheets_dir, title=PAYLOAD, limitations=[PAYLOAD])
+    assert "<script" not in html
+    assert "onerror=" not in html.replace("onerror=&#34;", "")  # only in escaped form
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_nothing_is_loaded_from_the_network(sheets_dir: Path) -> None:
+    html = html_for(sheets_dir)
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
+    assert "@import" not in html and "url(" not in html
+    assert "<style>" in html
+
+
+def test_simulated_banner_and_title(sheets_dir: Path) -> None:
+    html = html_for(sheets_dir, simulated=True)
+    assert "<title>SIMULATED: Test overview</title>" in html
+    assert 'class="banner"' in html and "SIMULATED DATA" in html
+    assert 'class="banner"' not in html_for(sheets_dir)
+
+
+def test_share_of_a_partial_extraction(sheets_dir: Path) -> None:
+    html = html_for(sheets_dir, published={"n_reviews": 8, "reviews_by_type": {"scoping": 3}})
+    assert "<strong>25 %</strong> of the 8 reviews of the published overview" in html
+    assert "partial extraction" in html
+
+
+def test_render_is_deterministic(sheets_dir: Path) -> None:
+    assert html_for(sheets_dir) == html_for(sheets_dir)
+
+
+@pytest.mark.parametrize("dataset", ["cooper2024"])
+def test_bundled_report_lists_every_review_with_its_source(dataset: str) -> None:
+    folder = ROOT / "data/raw" / dataset
+    html = html_for(folder)
+    reviews = load_dataset(folder, CONFIG_QUESTIONS)["reviews"].table
+    for rid, source in zip(reviews["review_id"], reviews["source"], strict=True):
+        assert rid in html
+        if source:
+            from markupsafe import escape
+
+            assert str(escape(source)) in html
+
+
+def test_sheet_manifest_records_hash_rows_and_extra_columns(sheets_dir: Path) -> None:
+    import hashlib
+
+    text = "review_id,year,table_source\nB,2020,T1\nA,2019,T2\n"
+    path = write(sheets_dir, "reviews.csv", text)
+    table = tidy(load_dataset(sheets_dir, CONFIG_QUESTIONS)["reviews"])
+    entry = sheet_manifest({"reviews": path}, {"reviews": table})["sheets"]["reviews"]
+    assert entry == {
+        "file": str(path),
+        "format": "csv",
+        "sha256": hashlib.sha256(text.encode()).hexdigest(),
+        "rows": 2,
+        "extra_columns": ["table_source"],
+    }

@@ -1,0 +1,121 @@
+"""End-to-end runs of the workflow in a temporary copy: both bundled datasets, a user config, broken sheets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import copy_workflow, files_under, snakemake
+
+
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    work = copy_workflow(tmp_path_factory.mktemp("default"))
+    result = snakemake(work, "--cores", "2")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return work
+
+
+def test_default_run_writes_the_report_of_the_cooper_data(default_run: Path) -> None:
+    html = (default_run / "reports/umbrella_review.html").read_text(encoding="utf-8")
+    assert "Peer support for mental health" in html
+    for review in ["Burke 2019", "Chien 2019", "Fang 2022", "Lloyd-Evans 2014", "ref36"]:
+        assert review in html
+    assert "<strong>71 %</strong> of the 35 reviews of the published overview" in html
+    assert "PROSPERO CRD42022362099" in html
+    assert "SIMULATED" not in html
+    for table in ["reviews", "effects", "implementation", "experiences", "characteristics", "reviews_by_type"]:
+        assert (default_run / f"results/extract/{table}.csv").is_file()
+    assert not (default_run / "results/extract/amstar2.csv").exists()
+
+
+def test_second_run_has_nothing_to_do(default_run: Path) -> None:
+    result = snakemake(default_run, "--cores", "2")
+    assert result.returncode == 0
+    assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_editing_one_sheet_reruns_only_what_depends_on_it(default_run: Path) -> None:
+    effects = default_run / "data/raw/cooper2024/effects.csv"
+    effects.write_text(effects.read_text(encoding="utf-8").replace("0.39", "0.38", 1), encoding="utf-8")
+    result = snakemake(default_run, "-n", "--cores", "2")
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    assert "rule extract_sheet:" in out and "wildcards: sheet=effects" in out and "rule render_report:" in out
+    assert "rule extract_reviews:" not in out and "sheet=implementation" not in out
+
+
+def test_lint_is_clean(default_run: Path) -> None:
+    result = snakemake(default_run, "--lint")
+    assert result.returncode == 0
+    assert "Lints for" not in result.stdout + result.stderr
+
+
+def test_simulated_run_replaces_the_default_config(tmp_path: Path) -> None:
+    work = copy_workflow(tmp_path)
+    if not (work / "config/simulated.yaml").exists():
+        pytest.skip("simulated dataset not bundled")
+    result = snakemake(work, "--cores", "2", "--configfile", "config/simulated.yaml")
+    assert result.returncode == 0, result.stderr[-3000:]
+    html = (work / "reports/umbrella_review.html").read_text(encoding="utf-8")
+    assert "SIMULATED" in html and 'class="banner"' in html
+    assert "partial extraction" not in html  # Cooper's published totals are not merged in
+    for sheet in ["amstar2", "effects", "studies", "study_effects", "implementation", "experiences"]:
+        assert (work / f"results/extract/{sheet}.csv").is_file()
+
+
+def test_own_config_with_other_questions(tmp_path: Path) -> None:
+    work = copy_workflow(tmp_path)
+    (work / "data/raw/mine").mkdir()
+    (work / "data/raw/mine/reviews.xlsx").write_bytes(b"")
+    import pandas as pd
+
+    pd.DataFrame(
+        {"review_id": ["R1", "R2"], "year": [2020, 2021], "research_questions": ["Costs", "costs;harms"]}
+    ).to_excel(work / "data/raw/mine/reviews.xlsx", index=False)
+    (work / "config/mine.yaml").write_text(
+        "data: data/raw/mine\ntitle: My overview\nresearch_questions:\n"
+        "  costs:\n    label: \"What does it cost?\"\n  harms:\n    label: \"What harms?\"\n",
+        encoding="utf-8",
+    )
+    result = snakemake(work, "--cores", "2", "--configfile", "config/mine.yaml")
+    assert result.returncode == 0, result.stderr[-3000:]
+    by_question = (work / "results/extract/reviews_by_question.csv").read_text(encoding="utf-8")
+    assert by_question.splitlines()[1:3] == ["costs,What does it cost?,2,0,", "harms,What harms?,1,0,"]
+    assert "effectiveness" not in by_question
+
+
+def test_broken_sheets_give_one_message_naming_every_bad_cell_and_write_nothing(tmp_path: Path) -> None:
+    work = copy_workflow(tmp_path)
+    data = work / "data/raw/cooper2024"
+    reviews = data / "reviews.csv"
+    text = reviews.read_text(encoding="utf-8")
+    text = text.replace("Burke2019,Burke,2019,", "Burke2019,Burke,20l9,", 1)
+    text = text.replace(",critically_low,", ",very low,", 1)
+    reviews.write_text(text, encoding="utf-8")
+    effects = data / "effects.csv"
+    lines = effects.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[1] = lines[1].replace("Fang2022", "Fang2O22", 1)
+    lines[2] = lines[2].replace("-0.37", "0.37", 1)
+    effects.write_text("".join(lines), encoding="utf-8")
+
+    result = snakemake(work, "--cores", "2")
+    out = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "The extraction sheets have problems: 4 problems" in out
+    assert "data/raw/cooper2024/reviews.csv, row 2, column year: '20l9': is not a number" in out
+    assert "column amstar2_reported: 'very low': is not an allowed value; allowed: high, moderate, low, critically_low" in out
+    assert "data/raw/cooper2024/effects.csv, row 2, column review_id: 'Fang2O22'" in out
+    assert "data/raw/cooper2024/effects.csv, row 3, column estimate: '0.37': lies outside its confidence interval" in out
+    assert files_under(work / "results") == []
+    assert files_under(work / "reports") == []
+
+
+def test_bad_config_is_reported_before_anything_runs(tmp_path: Path) -> None:
+    work = copy_workflow(tmp_path)
+    (work / "config/bad.yaml").write_text("data: data/raw/nowhere\ntitle: x\nresearch_questions: {}\n", encoding="utf-8")
+    result = snakemake(work, "--cores", "2", "--configfile", "config/bad.yaml")
+    out = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "research_questions" in out and "should be non-empty" in out
+    assert files_under(work / "results") == []

@@ -1,0 +1,125 @@
+"""Write ``config/README.md`` (the raw-data contract, sheet by sheet) from the JSON Schemas.
+
+The schemas are the single source of truth: ``python -m umbrella.docs config/README.md`` regenerates the page
+and a test checks that the committed page is up to date.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from .layout import SHEETS
+from .sheets import ROW_CHECKS, load_schema
+
+CHECK_WORDS = {
+    "ci_ordered": "`ci_lower` is not above `ci_upper`",
+    "estimate_in_ci": "`estimate` lies inside [`ci_lower`, `ci_upper`]",
+    "ratio_positive": "for OR, RR, HR and IRR, `estimate` and the limits are above 0 (unlogged)",
+    "effect_inputs_complete": "each row has one complete set of numbers (estimate+se, estimate+CI, 2x2 counts or means)",
+    "events_within_n": "events are not more than participants in each arm",
+    "nma_items": "`NMA` only on items 11, 12 and 15",
+}
+assert set(CHECK_WORDS) == set(ROW_CHECKS)
+
+HEADER = """\
+# The extraction sheets: columns, allowed values, examples
+
+<!-- Generated from workflow/schemas/sheets/*.schema.yaml by `python -m umbrella.docs config/README.md`;
+edit the schemas, not this page. -->
+
+An analysis reads one folder of sheets, named by `data:` in the config (e.g. `data/raw/cooper2024`). Each sheet
+is a file `<sheet>.csv` (UTF-8, comma-separated, header in row 1) or `<sheet>.xlsx` (first worksheet) with the
+columns below. Only `reviews` is required; the others switch on the stages that use them. Other files in the
+folder are ignored.
+
+How cells are read:
+- Column names are matched without regard to case or spaces (`Review ID` = `review_id`). Columns not listed
+  here are kept, unchanged, after the listed ones in the tidy tables (useful for provenance such as a source
+  table or a note).
+- Vocabulary values are matched without regard to case, spaces, `_` or `-` (`Critically low` = `critically_low`),
+  and the aliases listed are accepted too; the tidy tables hold the canonical value.
+- In number columns, blank, `NA`, `N/A`, `NR`, `not reported`, `-` and `.` mean "not known". A Unicode minus
+  (`−`) is read as `-`. Decimals use a point; thousands separators are not allowed.
+- A required column must be present and filled in every row; any other column may be absent or blank.
+- Every problem is reported at once, with file, row (as in a spreadsheet: the header is row 1), column, the
+  value and what is allowed; nothing is written until the sheets are clean.
+
+"""
+
+
+def _type(spec: dict) -> str:
+    kind = spec.get("type", "string")
+    words = {"string": "text", "integer": "whole number", "number": "number"}[kind]
+    bounds = []
+    for key, sign in (("minimum", ">="), ("exclusiveMinimum", ">"), ("maximum", "<="), ("exclusiveMaximum", "<")):
+        if key in spec:
+            bounds.append(f"{sign} {spec[key]:g}")
+    if bounds:
+        words += " " + ", ".join(bounds)
+    if spec.get("x-format") == "year-month":
+        words = "`YYYY` or `YYYY-MM`"
+    return words
+
+
+def _allowed(spec: dict) -> str:
+    parts = []
+    if "enum" in spec:
+        parts.append(", ".join(f"`{v}`" for v in spec["enum"]))
+    if spec.get("x-enum-from-config"):
+        parts.append(f"keys of `{spec['x-enum-from-config']}` in the config, `{spec.get('x-list-separator', ';')}`-separated")
+    if spec.get("x-references"):
+        parts.append("a `review_id` of the reviews sheet")
+    if spec.get("pattern") and "enum" not in spec and spec.get("x-format") != "year-month":
+        parts.append(f"pattern `{spec['pattern']}`")
+    if spec.get("x-aliases"):
+        parts.append("also: " + ", ".join(f"`{a}`" for a in spec["x-aliases"]))
+    if "default" in spec:
+        parts.append(f"blank = {spec['default']}")
+    return "; ".join(parts)
+
+
+def _cell(text: object) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def sheet_section(sheet: str) -> str:
+    schema = load_schema(sheet)
+    meta = schema.get("x-sheet", {})
+    required = set(schema.get("required", []))
+    lines = [f"## `{sheet}` ({'required' if meta.get('required') else 'optional'})", "", _cell(schema["description"]), ""]
+    if meta.get("key"):
+        lines.append(f"Key (unique per row): {', '.join(f'`{k}`' for k in meta['key'])}.")
+    checks = [CHECK_WORDS[c] for c in meta.get("checks", [])]
+    if checks:
+        lines.append("Row checks: " + "; ".join(checks) + ".")
+    lines += ["", "| column | required | type | allowed values | meaning |", "|---|---|---|---|---|"]
+    example = {}
+    for col, spec in schema["properties"].items():
+        lines.append(
+            f"| `{col}` | {'yes' if col in required else ''} | {_type(spec)} | {_cell(_allowed(spec))} | "
+            f"{_cell(spec.get('description', ''))} |"
+        )
+        if spec.get("examples"):
+            example[col] = spec["examples"][0]
+    if example:
+        lines += ["", "Example cells: " + ", ".join(f"`{k}` = `{v}`" for k, v in example.items()) + "."]
+    return "\n".join(lines) + "\n"
+
+
+def render() -> str:
+    return HEADER + "\n".join(sheet_section(s) for s in SHEETS)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    text = render()
+    if argv:
+        Path(argv[0]).write_text(text, encoding="utf-8", newline="\n")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
