@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT
-
 from umbrella.config import load_config, validate_config
 from umbrella.errors import InputError
 
@@ -41,3 +40,10 @@ def test_errors_name_each_bad_key() -> None:
     assert "research_questions.ok: 'label' is a required property" in text
     assert "'bad key' does not match" in text
     assert "'colour' was unexpected" in text
+
+
+def test_sheet_reference_is_up_to_date_with_the_schemas() -> None:
+    from umbrella.docs import render
+
+    committed = (ROOT / "config/README.md").read_text(encoding="utf-8")
+    assert committed == render(), "run: python -m umbrella.docs config/README.md"

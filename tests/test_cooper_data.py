@@ -5,6 +5,7 @@ data/raw/cooper2024/source/. These tests check that the build is reproducible, t
 survives the conversion, that nothing was invented, and that the sheets obey the JSON Schemas of
 workflow/schemas/sheets/.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -85,8 +86,9 @@ def test_source_copy_is_complete_and_unchanged():
 def test_build_reproduces_committed_sheets(tmp_path):
     for run in ("first", "second"):
         out = tmp_path / run
-        subprocess.run([sys.executable, str(SCRIPT), "--source", str(SRC), "--out", str(out)],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, str(SCRIPT), "--source", str(SRC), "--out", str(out)], check=True, capture_output=True
+        )
         for name in SHEETS:
             assert (out / f"{name}.csv").read_bytes() == (DATA / f"{name}.csv").read_bytes(), (run, name)
 
@@ -106,14 +108,40 @@ def test_row_counts(sheets):
 
 
 # --- (b) every transcribed value survives ---------------------------------------------------------------------------
-REVIEWS_SAME = ["review_id", "first_author", "year", "title", "journal", "n_primary_studies", "age_group",
-                "setting", "countries", "notes", "ref_number", "primary_studies_date_range",
-                "primary_study_designs", "peer_support_type", "format", "quality_appraisal_tool",
-                "quality_appraisal_ratings", "population_in_effect_tables", "amstar2_source",
-                "footnote_marker_in_tables", "row_completeness"]
-REVIEWS_SPECIAL = {"participants_n", "population", "amstar2_overall", "review_type", "review_type_source",
-                   "review_type_inferred", "research_questions", "research_questions_source",
-                   "research_questions_inferred"}
+REVIEWS_SAME = [
+    "review_id",
+    "first_author",
+    "year",
+    "title",
+    "journal",
+    "n_primary_studies",
+    "age_group",
+    "setting",
+    "countries",
+    "notes",
+    "ref_number",
+    "primary_studies_date_range",
+    "primary_study_designs",
+    "peer_support_type",
+    "format",
+    "quality_appraisal_tool",
+    "quality_appraisal_ratings",
+    "population_in_effect_tables",
+    "amstar2_source",
+    "footnote_marker_in_tables",
+    "row_completeness",
+]
+REVIEWS_SPECIAL = {
+    "participants_n",
+    "population",
+    "amstar2_overall",
+    "review_type",
+    "review_type_source",
+    "review_type_inferred",
+    "research_questions",
+    "research_questions_source",
+    "research_questions_inferred",
+}
 
 
 def test_reviews_keep_every_source_value(sheets, src, schemas):
@@ -157,8 +185,11 @@ def test_reviews_keep_every_source_value(sheets, src, schemas):
 
 def test_reviews_headline_figures(sheets):
     r = sheets["reviews"].set_index("review_id")
-    assert (r.loc["Burke2019", "year"], r.loc["Burke2019", "n_primary_studies"], r.loc["Burke2019", "n_participants"]) \
-        == ("2019", "23", "6191")
+    assert (
+        r.loc["Burke2019", "year"],
+        r.loc["Burke2019", "n_primary_studies"],
+        r.loc["Burke2019", "n_participants"],
+    ) == ("2019", "23", "6191")
     assert (r.loc["Chien2019", "n_primary_studies"], r.loc["Chien2019", "n_participants"]) == ("13", "2479")
     assert (r.loc["Fang2022", "n_primary_studies"], r.loc["Fang2022", "n_participants"]) == ("16", "3154")
     assert r["amstar2_reported"].value_counts().to_dict() == {"": 15, "critically_low": 7, "low": 2, "high": 1}
@@ -172,11 +203,35 @@ def test_reviews_headline_figures(sheets):
     assert r.loc["Burke2019", "intervention"] == "Peer support: Individual, group, peer-run services; format: In-person"
 
 
-EFFECTS_SAME = ["effect_id", "review_id", "ref_number", "source_table", "outcome_category", "outcome_group",
-                "outcome", "timepoint", "population", "comparison", "estimate", "ci_lower", "ci_upper",
-                "k_studies", "n_participants", "tau2", "chi2", "chi2_df", "chi2_p", "z_value", "p_value",
-                "amstar2", "verdict", "footnote_marker", "effect_cell_raw", "heterogeneity_cell_raw",
-                "row_completeness"]
+EFFECTS_SAME = [
+    "effect_id",
+    "review_id",
+    "ref_number",
+    "source_table",
+    "outcome_category",
+    "outcome_group",
+    "outcome",
+    "timepoint",
+    "population",
+    "comparison",
+    "estimate",
+    "ci_lower",
+    "ci_upper",
+    "k_studies",
+    "n_participants",
+    "tau2",
+    "chi2",
+    "chi2_df",
+    "chi2_p",
+    "z_value",
+    "p_value",
+    "amstar2",
+    "verdict",
+    "footnote_marker",
+    "effect_cell_raw",
+    "heterogeneity_cell_raw",
+    "row_completeness",
+]
 EFFECTS_RENAMED = {"effect_measure": "measure", "i2_percent": "i2"}
 
 
@@ -194,12 +249,21 @@ def test_effects_keep_every_source_value(sheets, src):
 
 def test_effects_spot_values(sheets):
     e = sheets["effects"].set_index("effect_id")
-    assert tuple(e.loc["E01", ["measure", "estimate", "ci_lower", "ci_upper", "k_studies", "n_participants",
-                               "i2", "p_value", "favours"]]) == \
-        ("SMD", "-0.39", "-0.54", "-0.24", "16", "3154", "78", "< 0.00001", "lower")
-    assert tuple(e.loc["E03", ["measure", "estimate", "ci_lower", "ci_upper", "p_value", "favours"]]) == \
-        ("RR", "0.69", "0.49", "0.96", "0.03", "lower")
-    assert e.loc["E06", "favours"] == "lower"   # negative SMD, "Significant improvement in self-rated recovery"
+    assert tuple(
+        e.loc[
+            "E01",
+            ["measure", "estimate", "ci_lower", "ci_upper", "k_studies", "n_participants", "i2", "p_value", "favours"],
+        ]
+    ) == ("SMD", "-0.39", "-0.54", "-0.24", "16", "3154", "78", "< 0.00001", "lower")
+    assert tuple(e.loc["E03", ["measure", "estimate", "ci_lower", "ci_upper", "p_value", "favours"]]) == (
+        "RR",
+        "0.69",
+        "0.49",
+        "0.96",
+        "0.03",
+        "lower",
+    )
+    assert e.loc["E06", "favours"] == "lower"  # negative SMD, "Significant improvement in self-rated recovery"
     assert e.loc["E11", "favours"] == "higher"  # positive SMD, "Significant improvement in hope"
     assert e.loc["E13", "estimate"] == "0.31" and e.loc["E13", "chi2"] == "9.30" and e.loc["E13", "chi2_p"] == "0.10"
     assert e.loc["E15", "p_value"] == "0.50" and e.loc["E15", "measure"] == "MD"
@@ -207,7 +271,7 @@ def test_effects_spot_values(sheets):
 
 def test_citations_all_carried(sheets, src):
     reviews = sheets["reviews"]
-    ref_to_id = dict(zip(reviews["ref_number"], reviews["review_id"]))
+    ref_to_id = dict(zip(reviews["ref_number"], reviews["review_id"], strict=True))
     imp, exp = sheets["implementation"], sheets["experiences"]
     for _, c in src["table_citations"].iterrows():
         for ref in refs(c["ref_numbers"]):
@@ -217,8 +281,12 @@ def test_citations_all_carried(sheets, src):
                 assert ((imp["review_id"] == rid) & (imp["cfir_domain"] == domain)).sum() == 1, (ref, domain)
                 continue
             assert c["source_table"] == "Table 6"
-            sel = ((exp["review_id"] == rid) & (exp["theme"] == c["theme_or_domain"])
-                   & (exp["subtheme"] == c["subtheme"]) & (exp["aspect"] == c["benefit_or_challenge"].lower()))
+            sel = (
+                (exp["review_id"] == rid)
+                & (exp["theme"] == c["theme_or_domain"])
+                & (exp["subtheme"] == c["subtheme"])
+                & (exp["aspect"] == c["benefit_or_challenge"].lower())
+            )
             if c["level"] == "perspective":
                 label = re.sub(r" \(footnote \w+\)$", "", c["perspective"])
                 assert (sel & (exp["perspective"] == label)).sum() == 1, (ref, c["perspective"])
@@ -248,7 +316,7 @@ def test_experiences_no_duplicates_and_anomaly(sheets):
     assert set(blank["subtheme"]) == {"Recovery and role models"}
 
 
-# --- (c) keys and referential integrity ---------------------------------------------------------------------------------
+# --- (c) keys and referential integrity ---
 def test_keys_unique_and_references_resolve(sheets, schemas):
     ids = set(sheets["reviews"]["review_id"])
     for name in SHEETS:
@@ -280,12 +348,50 @@ def test_rows_sorted_as_schema_says(sheets, schemas):
 
 def test_contract_columns_first(sheets):
     expected = {
-        "reviews": ["review_id", "first_author", "year", "title", "journal", "doi", "review_type",
-                    "research_questions", "n_primary_studies", "n_participants", "population", "age_group",
-                    "setting", "intervention", "countries", "search_end", "amstar2_reported", "source", "notes"],
-        "effects": ["effect_id", "review_id", "outcome", "outcome_group", "timepoint", "population", "comparison",
-                    "measure", "estimate", "ci_lower", "ci_upper", "ci_level", "k_studies", "n_participants", "i2",
-                    "tau2", "p_value", "favours", "verdict", "source", "notes"],
+        "reviews": [
+            "review_id",
+            "first_author",
+            "year",
+            "title",
+            "journal",
+            "doi",
+            "review_type",
+            "research_questions",
+            "n_primary_studies",
+            "n_participants",
+            "population",
+            "age_group",
+            "setting",
+            "intervention",
+            "countries",
+            "search_end",
+            "amstar2_reported",
+            "source",
+            "notes",
+        ],
+        "effects": [
+            "effect_id",
+            "review_id",
+            "outcome",
+            "outcome_group",
+            "timepoint",
+            "population",
+            "comparison",
+            "measure",
+            "estimate",
+            "ci_lower",
+            "ci_upper",
+            "ci_level",
+            "k_studies",
+            "n_participants",
+            "i2",
+            "tau2",
+            "p_value",
+            "favours",
+            "verdict",
+            "source",
+            "notes",
+        ],
         "implementation": ["review_id", "cfir_domain", "construct", "factor", "role"],
         "experiences": ["review_id", "perspective", "theme", "subtheme", "finding"],
     }
@@ -295,7 +401,7 @@ def test_contract_columns_first(sheets):
     assert "aspect" in sheets["experiences"] and "source" in sheets["implementation"]
 
 
-# --- (d) nothing invented -------------------------------------------------------------------------------------------------------
+# --- (d) nothing invented ---
 def test_nothing_invented_in_reviews(sheets, src):
     r = sheets["reviews"]
     for col in ("title", "journal", "doi", "search_end", "age_group"):
@@ -325,8 +431,20 @@ def test_nothing_invented_in_effects(sheets):
     assert (e["comparison"] == "").all()
     trunc = e[e["effect_id"].isin(TRUNCATED_EFFECTS)]
     assert len(trunc) == 2
-    for col in ("measure", "estimate", "ci_lower", "ci_upper", "i2", "tau2", "p_value", "favours", "verdict",
-                "chi2", "z_value", "amstar2"):
+    for col in (
+        "measure",
+        "estimate",
+        "ci_lower",
+        "ci_upper",
+        "i2",
+        "tau2",
+        "p_value",
+        "favours",
+        "verdict",
+        "chi2",
+        "z_value",
+        "amstar2",
+    ):
         assert (trunc[col] == "").all(), col
     assert (trunc["k_studies"] != "").all() and (trunc["n_participants"] != "").all()
     assert trunc["source"].str.contains("truncated").all() and trunc["notes"].str.contains("runcated").all()
@@ -361,7 +479,7 @@ def test_sheets_not_written():
         assert not (DATA / f"{name}.xlsx").exists(), name
 
 
-# --- (e) schema vocabularies, patterns and ranges ------------------------------------------------------------------------------
+# --- (e) schema vocabularies, patterns and ranges ---
 def research_question_keys() -> set[str]:
     config = ROOT / "config" / "config.yaml"
     if config.exists():

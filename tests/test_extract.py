@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pandas as pd
 from conftest import CONFIG_QUESTIONS, write
-
 from umbrella.extract import (
     characteristics,
     counts_by_question,
@@ -95,7 +94,7 @@ def test_write_table_is_deterministic_and_round_trips(tmp_path: Path) -> None:
     assert b"\r\n" not in raw
     assert raw.decode().splitlines() == [
         "id,x,k,flag,text",
-        "b,0.3,3,true,\"a,b\"",
+        'b,0.3,3,true,"a,b"',
         "a,0.3333333333,,false,",
     ]
     back = read_table(tmp_path / "one.csv", {"k": "integer", "x": "number"})

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from conftest import CONFIG_QUESTIONS, ROOT, write
-
 from umbrella.config import validate_config
 from umbrella.extract import characteristics, counts_by_question, counts_by_type, counts_by_year, tidy
 from umbrella.report import SECTIONS, build_context, render, sheet_manifest
@@ -57,7 +56,11 @@ def test_every_value_is_escaped(sheets_dir: Path) -> None:
         "reviews.csv",
         "review_id,first_author,year,title,population\nA1,Smith,2019,x," + '"' + PAYLOAD.replace('"', '""') + '"\n',
     )
-    write(sheets_dir, "effects.csv", f"effect_id,review_id,outcome,outcome_group\nE1,A1,o,\"{PAYLOAD.replace(chr(34), 2 * chr(34))}\"\n")
+    write(
+        sheets_dir,
+        "effects.csv",
+        f'effect_id,review_id,outcome,outcome_group\nE1,A1,o,"{PAYLOAD.replace(chr(34), 2 * chr(34))}"\n',
+    )
     html = html_for(sheets_dir, title=PAYLOAD, limitations=[PAYLOAD])
     assert "<script" not in html
     assert "onerror=" not in html.replace("onerror=&#34;", "")  # only in escaped form

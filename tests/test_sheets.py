@@ -9,7 +9,6 @@ import jsonschema
 import pandas as pd
 import pytest
 from conftest import CONFIG_QUESTIONS, REVIEWS_OK, ROOT, write
-
 from umbrella.errors import InputError
 from umbrella.layout import SHEETS, find_sheets
 from umbrella.sheets import load_dataset, load_schema
@@ -103,7 +102,9 @@ def test_estimate_outside_its_ci_and_reversed_ci(sheets_dir: Path) -> None:
 
 
 def test_k_below_one_and_years_out_of_range(sheets_dir: Path) -> None:
-    write(sheets_dir, "reviews.csv", REVIEWS_OK.replace("2019,sr_meta", "1850,sr_meta").replace(",2019\n", ",2219-01\n"))
+    write(
+        sheets_dir, "reviews.csv", REVIEWS_OK.replace("2019,sr_meta", "1850,sr_meta").replace(",2019\n", ",2219-01\n")
+    )
     write(sheets_dir, "effects.csv", EFFECTS_HEADER + "E1,A2019,Dep,SMD,0.1,0,0.2,0,,\n")
     write(sheets_dir, "studies.csv", "review_id,study_id,study_year\nA2019,S1,3000\n")
     found = problems(sheets_dir)
@@ -117,7 +118,9 @@ def test_missing_required_columns_and_cells(sheets_dir: Path) -> None:
     write(sheets_dir, "reviews.csv", "reveiw_id,year\nA,2019\n")
     write(sheets_dir, "amstar2.csv", "review_id,item\nA,1\n")
     found = problems(sheets_dir)
-    assert any("reviews.csv, row 1, column review_id: required column is missing; is 'reveiw_id' meant" in p for p in found)
+    assert any(
+        "reviews.csv, row 1, column review_id: required column is missing; is 'reveiw_id' meant" in p for p in found
+    )
     assert any("amstar2.csv, row 1, column answer: required column is missing" in p for p in found)
 
 

@@ -75,7 +75,7 @@ def test_own_config_with_other_questions(tmp_path: Path) -> None:
     ).to_excel(work / "data/raw/mine/reviews.xlsx", index=False)
     (work / "config/mine.yaml").write_text(
         "data: data/raw/mine\ntitle: My overview\nresearch_questions:\n"
-        "  costs:\n    label: \"What does it cost?\"\n  harms:\n    label: \"What harms?\"\n",
+        '  costs:\n    label: "What does it cost?"\n  harms:\n    label: "What harms?"\n',
         encoding="utf-8",
     )
     result = snakemake(work, "--cores", "2", "--configfile", "config/mine.yaml")
@@ -104,16 +104,23 @@ def test_broken_sheets_give_one_message_naming_every_bad_cell_and_write_nothing(
     assert result.returncode != 0
     assert "The extraction sheets have problems: 4 problems" in out
     assert "data/raw/cooper2024/reviews.csv, row 2, column year: '20l9': is not a number" in out
-    assert "column amstar2_reported: 'very low': is not an allowed value; allowed: high, moderate, low, critically_low" in out
+    assert (
+        "column amstar2_reported: 'very low': is not an allowed value; allowed: high, moderate, low, critically_low"
+        in out
+    )
     assert "data/raw/cooper2024/effects.csv, row 2, column review_id: 'Fang2O22'" in out
-    assert "data/raw/cooper2024/effects.csv, row 3, column estimate: '0.37': lies outside its confidence interval" in out
+    assert (
+        "data/raw/cooper2024/effects.csv, row 3, column estimate: '0.37': lies outside its confidence interval" in out
+    )
     assert files_under(work / "results") == []
     assert files_under(work / "reports") == []
 
 
 def test_bad_config_is_reported_before_anything_runs(tmp_path: Path) -> None:
     work = copy_workflow(tmp_path)
-    (work / "config/bad.yaml").write_text("data: data/raw/nowhere\ntitle: x\nresearch_questions: {}\n", encoding="utf-8")
+    (work / "config/bad.yaml").write_text(
+        "data: data/raw/nowhere\ntitle: x\nresearch_questions: {}\n", encoding="utf-8"
+    )
     result = snakemake(work, "--cores", "2", "--configfile", "config/bad.yaml")
     out = result.stdout + result.stderr
     assert result.returncode != 0

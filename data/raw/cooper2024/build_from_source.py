@@ -9,6 +9,7 @@ byte-identical files.
 
     python data/raw/cooper2024/build_from_source.py [--source DIR] [--out DIR]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,29 +35,93 @@ RATIO_MEASURES = {"OR", "RR", "HR", "IRR"}
 
 # --- column orders -----------------------------------------------------------------------------------------
 REVIEWS_CONTRACT = [
-    "review_id", "first_author", "year", "title", "journal", "doi", "review_type", "research_questions",
-    "n_primary_studies", "n_participants", "population", "age_group", "setting", "intervention", "countries",
-    "search_end", "amstar2_reported", "source", "notes",
+    "review_id",
+    "first_author",
+    "year",
+    "title",
+    "journal",
+    "doi",
+    "review_type",
+    "research_questions",
+    "n_primary_studies",
+    "n_participants",
+    "population",
+    "age_group",
+    "setting",
+    "intervention",
+    "countries",
+    "search_end",
+    "amstar2_reported",
+    "source",
+    "notes",
 ]
 REVIEWS_EXTRA = [
-    "ref_number", "review_type_basis", "review_type_source", "research_questions_basis",
-    "research_questions_source", "amstar2_source", "primary_studies_date_range", "primary_study_designs",
-    "peer_support_type", "format", "quality_appraisal_tool", "quality_appraisal_ratings",
-    "population_in_effect_tables", "footnote_marker_in_tables", "row_completeness",
+    "ref_number",
+    "review_type_basis",
+    "review_type_source",
+    "research_questions_basis",
+    "research_questions_source",
+    "amstar2_source",
+    "primary_studies_date_range",
+    "primary_study_designs",
+    "peer_support_type",
+    "format",
+    "quality_appraisal_tool",
+    "quality_appraisal_ratings",
+    "population_in_effect_tables",
+    "footnote_marker_in_tables",
+    "row_completeness",
 ]
 EFFECTS_CONTRACT = [
-    "effect_id", "review_id", "outcome", "outcome_group", "timepoint", "population", "comparison", "measure",
-    "estimate", "ci_lower", "ci_upper", "ci_level", "k_studies", "n_participants", "i2", "tau2", "p_value",
-    "favours", "verdict", "source", "notes",
+    "effect_id",
+    "review_id",
+    "outcome",
+    "outcome_group",
+    "timepoint",
+    "population",
+    "comparison",
+    "measure",
+    "estimate",
+    "ci_lower",
+    "ci_upper",
+    "ci_level",
+    "k_studies",
+    "n_participants",
+    "i2",
+    "tau2",
+    "p_value",
+    "favours",
+    "verdict",
+    "source",
+    "notes",
 ]
 EFFECTS_EXTRA = [
-    "ref_number", "source_table", "outcome_category", "chi2", "chi2_df", "chi2_p", "z_value", "amstar2",
-    "footnote_marker", "effect_cell_raw", "heterogeneity_cell_raw", "row_completeness",
+    "ref_number",
+    "source_table",
+    "outcome_category",
+    "chi2",
+    "chi2_df",
+    "chi2_p",
+    "z_value",
+    "amstar2",
+    "footnote_marker",
+    "effect_cell_raw",
+    "heterogeneity_cell_raw",
+    "row_completeness",
 ]
 IMPLEMENTATION_COLUMNS = ["review_id", "cfir_domain", "construct", "factor", "role", "source", "row_completeness"]
 EXPERIENCES_COLUMNS = [
-    "review_id", "perspective", "theme", "subtheme", "finding", "aspect", "perspective_footnote_marker",
-    "listed_at_subtheme_level", "source", "row_completeness", "notes",
+    "review_id",
+    "perspective",
+    "theme",
+    "subtheme",
+    "finding",
+    "aspect",
+    "perspective_footnote_marker",
+    "listed_at_subtheme_level",
+    "source",
+    "row_completeness",
+    "notes",
 ]
 
 
@@ -119,12 +184,32 @@ def build_reviews(src: pd.DataFrame, effects: pd.DataFrame, citations: pd.DataFr
     rows = []
     for _, r in src.iterrows():
         out = {col: "" for col in REVIEWS_CONTRACT + REVIEWS_EXTRA}
-        for col in ("review_id", "first_author", "year", "title", "journal", "n_primary_studies", "age_group",
-                    "setting", "countries", "notes"):
+        for col in (
+            "review_id",
+            "first_author",
+            "year",
+            "title",
+            "journal",
+            "n_primary_studies",
+            "age_group",
+            "setting",
+            "countries",
+            "notes",
+        ):
             out[col] = r[col]
-        for col in ("ref_number", "amstar2_source", "primary_studies_date_range", "primary_study_designs",
-                    "peer_support_type", "format", "quality_appraisal_tool", "quality_appraisal_ratings",
-                    "population_in_effect_tables", "footnote_marker_in_tables", "row_completeness"):
+        for col in (
+            "ref_number",
+            "amstar2_source",
+            "primary_studies_date_range",
+            "primary_study_designs",
+            "peer_support_type",
+            "format",
+            "quality_appraisal_tool",
+            "quality_appraisal_ratings",
+            "population_in_effect_tables",
+            "footnote_marker_in_tables",
+            "row_completeness",
+        ):
             out[col] = r[col]
         out["n_participants"] = r["participants_n"]
 
@@ -175,12 +260,13 @@ def build_reviews(src: pd.DataFrame, effects: pd.DataFrame, citations: pd.DataFr
             amstar_from = r["amstar2_source"].split(" (")[0]
             source = f"Table 1 row ({state}); AMSTAR2 from {amstar_from}"
         elif r["review_id"] in effect_tables:
-            source = (f"named only in Tables 2-4 (Table 1 row not visible); pooled results in "
-                      f"{join_tables(effect_tables[r['review_id']])}; population from the effect tables' "
-                      f"Population cell (no Table 1 population); AMSTAR2 from {r['amstar2_source']}")
+            source = (
+                f"named only in Tables 2-4 (Table 1 row not visible); pooled results in "
+                f"{join_tables(effect_tables[r['review_id']])}; population from the effect tables' "
+                f"Population cell (no Table 1 population); AMSTAR2 from {r['amstar2_source']}"
+            )
         elif r["ref_number"] in cited_in:
-            source = (f"citation [{r['ref_number']}] in {join_tables(cited_in[r['ref_number']])}; "
-                      f"identity unknown")
+            source = f"citation [{r['ref_number']}] in {join_tables(cited_in[r['ref_number']])}; identity unknown"
         else:
             raise ValueError(f"row of unknown provenance: {r['review_id']}")
         out["source"] = source
@@ -202,7 +288,8 @@ def favours_from_verdict(row: pd.Series) -> str:
     if not verdict or verdict == "No effect":
         return ""
     benefit = verdict.startswith("Significant improvement in ") or (
-        verdict.startswith("Significant reduction in ") and "depression" in verdict)
+        verdict.startswith("Significant reduction in ") and "depression" in verdict
+    )
     if not benefit:
         raise ValueError(f"verdict not covered by the favours rule: {verdict!r}")
     null = 1.0 if row["effect_measure"] in RATIO_MEASURES else 0.0
@@ -219,19 +306,24 @@ def effect_notes(row: pd.Series, favours: str) -> str:
     if row["row_completeness"] != "complete":
         notes.append(row["row_completeness"][0].upper() + row["row_completeness"][1:] + ".")
     if row["footnote_marker"]:
-        notes.append(f"Footnote '{row['footnote_marker']}' on the review's name; its meaning is not visible "
-                     f"in the available copy.")
+        notes.append(
+            f"Footnote '{row['footnote_marker']}' on the review's name; its meaning is not visible "
+            f"in the available copy."
+        )
     if "(results taken from text)" in row["effect_cell_raw"]:
         notes.append("The table cell says 'results taken from text'.")
     if "[…]" in row["population"]:
         notes.append("Population cell cut off ('[…]') in the available copy.")
     if favours == "lower" and row["effect_measure"] not in RATIO_MEASURES and "improvement" in row["verdict"]:
-        notes.append("Negative estimate printed with a verdict of improvement: the sign follows the source "
-                     "review's convention.")
+        notes.append(
+            "Negative estimate printed with a verdict of improvement: the sign follows the source review's convention."
+        )
     if row["review_id"] == "Fuhr2014" and row["outcome_group"] == "Hope":
-        notes.append("Same figures (k, n, SMD with opposite sign, CI, I2, chi2, p) as the peer-support hope "
-                     "analysis in Lloyd-Evans 2014 Table 3 (transcriber's note): probably the same trials; "
-                     "overlap not verified.")
+        notes.append(
+            "Same figures (k, n, SMD with opposite sign, CI, I2, chi2, p) as the peer-support hope "
+            "analysis in Lloyd-Evans 2014 Table 3 (transcriber's note): probably the same trials; "
+            "overlap not verified."
+        )
     return " ".join(notes)
 
 
@@ -239,9 +331,23 @@ def build_effects(src: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for _, r in src.iterrows():
         out = {col: "" for col in EFFECTS_CONTRACT + EFFECTS_EXTRA}
-        for col in ("effect_id", "review_id", "outcome", "outcome_group", "timepoint", "population",
-                    "comparison", "estimate", "ci_lower", "ci_upper", "k_studies", "n_participants", "tau2",
-                    "p_value", "verdict"):
+        for col in (
+            "effect_id",
+            "review_id",
+            "outcome",
+            "outcome_group",
+            "timepoint",
+            "population",
+            "comparison",
+            "estimate",
+            "ci_lower",
+            "ci_upper",
+            "k_studies",
+            "n_participants",
+            "tau2",
+            "p_value",
+            "verdict",
+        ):
             out[col] = r[col]
         for col in EFFECTS_EXTRA:
             out[col] = r[col]
@@ -268,12 +374,20 @@ def build_implementation(citations: pd.DataFrame, ref_to_id: dict[str, str]) -> 
         if domain not in CFIR_DOMAINS:
             raise ValueError(f"unknown CFIR domain: {c['theme_or_domain']!r}")
         for ref in split_refs(c["ref_numbers"]):  # Inner Setting: no visible references -> no rows
-            rows.append({
-                "review_id": ref_to_id[ref], "cfir_domain": domain, "construct": "", "factor": "", "role": "",
-                "source": (f"Table 5, CFIR domain '{c['theme_or_domain']}': reference [{ref}] "
-                           f"(constructs, factors and barrier/facilitator role not visible)"),
-                "row_completeness": c["row_completeness"],
-            })
+            rows.append(
+                {
+                    "review_id": ref_to_id[ref],
+                    "cfir_domain": domain,
+                    "construct": "",
+                    "factor": "",
+                    "role": "",
+                    "source": (
+                        f"Table 5, CFIR domain '{c['theme_or_domain']}': reference [{ref}] "
+                        f"(constructs, factors and barrier/facilitator role not visible)"
+                    ),
+                    "row_completeness": c["row_completeness"],
+                }
+            )
     df = pd.DataFrame(rows, columns=IMPLEMENTATION_COLUMNS)
     return sort_rows(df, ["cfir_domain", "construct", "factor", "role", "review_id"])
 
@@ -298,31 +412,53 @@ def build_experiences(citations: pd.DataFrame, ref_to_id: dict[str, str]) -> pd.
                 covered.add(ref)
                 notes = []
                 if ref not in sub_refs:
-                    notes.append(f"As printed: [{ref}] is listed under the '{p['perspective']}' perspective but "
-                                 f"not in the subtheme-level {aspect} reference list.")
+                    notes.append(
+                        f"As printed: [{ref}] is listed under the '{p['perspective']}' perspective but "
+                        f"not in the subtheme-level {aspect} reference list."
+                    )
                 if marker:
-                    notes.append(f"Footnote '{marker}' on the perspective label; its meaning is not visible in "
-                                 f"the available copy.")
-                rows.append({
-                    "review_id": ref_to_id[ref], "perspective": label, "theme": theme, "subtheme": subtheme,
-                    "finding": "", "aspect": aspect.lower(), "perspective_footnote_marker": marker,
-                    "listed_at_subtheme_level": "yes" if ref in sub_refs else "no",
-                    "source": f"{where}, perspective '{p['perspective']}': reference [{ref}]",
-                    "row_completeness": p["row_completeness"], "notes": " ".join(notes),
-                })
+                    notes.append(
+                        f"Footnote '{marker}' on the perspective label; its meaning is not visible in "
+                        f"the available copy."
+                    )
+                rows.append(
+                    {
+                        "review_id": ref_to_id[ref],
+                        "perspective": label,
+                        "theme": theme,
+                        "subtheme": subtheme,
+                        "finding": "",
+                        "aspect": aspect.lower(),
+                        "perspective_footnote_marker": marker,
+                        "listed_at_subtheme_level": "yes" if ref in sub_refs else "no",
+                        "source": f"{where}, perspective '{p['perspective']}': reference [{ref}]",
+                        "row_completeness": p["row_completeness"],
+                        "notes": " ".join(notes),
+                    }
+                )
         for ref in sub_refs:
             if ref in covered:
                 continue
-            why = ("the perspective rows of this subtheme are cut off in the available copy"
-                   if perspectives_truncated else "not listed under any perspective")
-            rows.append({
-                "review_id": ref_to_id[ref], "perspective": "", "theme": theme, "subtheme": subtheme,
-                "finding": "", "aspect": aspect.lower(), "perspective_footnote_marker": "",
-                "listed_at_subtheme_level": "yes",
-                "source": f"{where}, subtheme-level reference list: reference [{ref}] (perspective not visible)",
-                "row_completeness": sub.iloc[0]["row_completeness"],
-                "notes": f"Perspective blank: {why}.",
-            })
+            why = (
+                "the perspective rows of this subtheme are cut off in the available copy"
+                if perspectives_truncated
+                else "not listed under any perspective"
+            )
+            rows.append(
+                {
+                    "review_id": ref_to_id[ref],
+                    "perspective": "",
+                    "theme": theme,
+                    "subtheme": subtheme,
+                    "finding": "",
+                    "aspect": aspect.lower(),
+                    "perspective_footnote_marker": "",
+                    "listed_at_subtheme_level": "yes",
+                    "source": f"{where}, subtheme-level reference list: reference [{ref}] (perspective not visible)",
+                    "row_completeness": sub.iloc[0]["row_completeness"],
+                    "notes": f"Perspective blank: {why}.",
+                }
+            )
     df = pd.DataFrame(rows, columns=EXPERIENCES_COLUMNS)
     return sort_rows(df, ["theme", "subtheme", "perspective", "review_id", "aspect"])
 
@@ -334,7 +470,7 @@ def build(source: Path, out: Path) -> dict[str, pd.DataFrame]:
     citations = read_source(source / "table_citations.csv")
 
     reviews = build_reviews(reviews_src, effects_src, citations)
-    ref_to_id = dict(zip(reviews["ref_number"], reviews["review_id"]))
+    ref_to_id = dict(zip(reviews["ref_number"], reviews["review_id"], strict=True))
     if len(ref_to_id) != len(reviews):
         raise ValueError("citation numbers are not unique in reviews.csv")
     sheets = {

@@ -16,7 +16,7 @@ CHECK_WORDS = {
     "ci_ordered": "`ci_lower` is not above `ci_upper`",
     "estimate_in_ci": "`estimate` lies inside [`ci_lower`, `ci_upper`]",
     "ratio_positive": "for OR, RR, HR and IRR, `estimate` and the limits are above 0 (unlogged)",
-    "effect_inputs_complete": "each row has one complete set of numbers (estimate+se, estimate+CI, 2x2 counts or means)",
+    "effect_inputs_complete": "each row has a complete set of numbers (estimate+se, estimate+CI, 2x2 counts or means)",
     "events_within_n": "events are not more than participants in each arm",
     "nma_items": "`NMA` only on items 11, 12 and 15",
 }
@@ -67,7 +67,9 @@ def _allowed(spec: dict) -> str:
     if "enum" in spec:
         parts.append(", ".join(f"`{v}`" for v in spec["enum"]))
     if spec.get("x-enum-from-config"):
-        parts.append(f"keys of `{spec['x-enum-from-config']}` in the config, `{spec.get('x-list-separator', ';')}`-separated")
+        parts.append(
+            f"keys of `{spec['x-enum-from-config']}` in the config, `{spec.get('x-list-separator', ';')}`-separated"
+        )
     if spec.get("x-references"):
         parts.append("a `review_id` of the reviews sheet")
     if spec.get("pattern") and "enum" not in spec and spec.get("x-format") != "year-month":
@@ -87,7 +89,12 @@ def sheet_section(sheet: str) -> str:
     schema = load_schema(sheet)
     meta = schema.get("x-sheet", {})
     required = set(schema.get("required", []))
-    lines = [f"## `{sheet}` ({'required' if meta.get('required') else 'optional'})", "", _cell(schema["description"]), ""]
+    lines = [
+        f"## `{sheet}` ({'required' if meta.get('required') else 'optional'})",
+        "",
+        _cell(schema["description"]),
+        "",
+    ]
     if meta.get("key"):
         lines.append(f"Key (unique per row): {', '.join(f'`{k}`' for k in meta['key'])}.")
     checks = [CHECK_WORDS[c] for c in meta.get("checks", [])]

@@ -114,16 +114,15 @@ def build_context(config: Mapping, manifest: Mapping, tables: Mapping[str, pd.Da
     if config.get("simulated") and "SIMULATED" not in title.upper():
         title = f"SIMULATED: {title}"
     present = manifest["sheets"]
-    sheets = [
-        {"name": name, "present": name in present, **present.get(name, {})}
-        for name in SHEETS
-    ]
+    sheets = [{"name": name, "present": name in present, **present.get(name, {})} for name in SHEETS]
 
     amstar = reviews["amstar2_reported"].value_counts()
     amstar_rows = [
         {"level": key, "label": label, "n": int(amstar.get(key, 0))} for key, label in AMSTAR2_LEVELS.items()
     ]
-    amstar_rows.append({"level": "not_reported", "label": "Not reported", "n": int(reviews["amstar2_reported"].isna().sum())})
+    amstar_rows.append(
+        {"level": "not_reported", "label": "Not reported", "n": int(reviews["amstar2_reported"].isna().sum())}
+    )
 
     share = None
     if published:
@@ -259,7 +258,9 @@ def render_report(
     frames = {}
     for name, path in tables.items():
         sheet = "reviews" if name == "characteristics" else name
-        types = {c: spec.get("type") for c, spec in load_schema(sheet)["properties"].items()} if sheet in SHEETS else None
+        types = (
+            {c: spec.get("type") for c, spec in load_schema(sheet)["properties"].items()} if sheet in SHEETS else None
+        )
         frames[name] = read_table(path, types)
     html = render(build_context(config, sheet_manifest(sheets, frames), frames), template, css)
     output = Path(output)

@@ -68,11 +68,11 @@ def read_raw(path: str | Path, display: str | None = None) -> tuple[pd.DataFrame
             df = pd.read_excel(path, sheet_name=0, dtype=object, header=0, engine="openpyxl")
             df = df.map(_excel_cell_to_text)
         else:
-            df = pd.read_csv(
-                path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=True
-            )
+            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=True)
     except UnicodeDecodeError as exc:
-        return None, [Problem(display, message=f"cannot be read as UTF-8 text (byte {exc.start}); save it as UTF-8 CSV")]
+        return None, [
+            Problem(display, message=f"cannot be read as UTF-8 text (byte {exc.start}); save it as UTF-8 CSV")
+        ]
     except pd.errors.EmptyDataError:
         return None, [Problem(display, message="the file is empty (no header row)")]
     except pd.errors.ParserError as exc:
@@ -319,9 +319,7 @@ def parse_sheet(
             unknown = [c for c in raw.columns if c not in props]
             close = difflib.get_close_matches(col, unknown, n=1, cutoff=0.6)
             hint = f"; is {close[0]!r} meant to be {col!r}?" if close else ""
-            problems.append(
-                Problem(display, row=1, column=col, message=f"required column is missing{hint}", order=-1)
-            )
+            problems.append(Problem(display, row=1, column=col, message=f"required column is missing{hint}", order=-1))
     typed = pd.DataFrame(index=raw.index)
     for col, spec in props.items():
         if col not in raw.columns:
@@ -340,7 +338,9 @@ def parse_sheet(
         problems += col_problems
         if col in required:
             for row in raw.index[raw[col].eq("")]:
-                problems.append(Problem(display, row=int(row), column=col, value="", message="is blank; a value is required"))
+                problems.append(
+                    Problem(display, row=int(row), column=col, value="", message="is blank; a value is required")
+                )
     extras = [c for c in raw.columns if c not in props]
     for col in extras:
         typed[col] = raw[col].where(raw[col].ne(""), None).astype(object)
@@ -382,7 +382,11 @@ def _row_problems(mask: pd.Series, table: pd.DataFrame, display: str, column: st
                 display,
                 row=int(row),
                 column=column,
-                value=None if value is None or pd.isna(value) else f"{value:g}" if isinstance(value, float) else str(value),
+                value=None
+                if value is None or pd.isna(value)
+                else f"{value:g}"
+                if isinstance(value, float)
+                else str(value),
                 message=message(table.loc[row]) if callable(message) else message,
             )
         )
@@ -395,14 +399,20 @@ def _fmt(x: object) -> str:
 
 def check_ci_ordered(t: pd.DataFrame, display: str) -> list[Problem]:
     mask = t["ci_lower"] > t["ci_upper"]
-    return _row_problems(mask, t, display, "ci_lower", lambda r: f"lower limit is above the upper limit ({_fmt(r.ci_upper)})")
+    return _row_problems(
+        mask, t, display, "ci_lower", lambda r: f"lower limit is above the upper limit ({_fmt(r.ci_upper)})"
+    )
 
 
 def check_estimate_in_ci(t: pd.DataFrame, display: str) -> list[Problem]:
     ordered = t["ci_lower"] <= t["ci_upper"]
     mask = ordered & ((t["estimate"] < t["ci_lower"]) | (t["estimate"] > t["ci_upper"]))
     return _row_problems(
-        mask, t, display, "estimate", lambda r: f"lies outside its confidence interval [{_fmt(r.ci_lower)}, {_fmt(r.ci_upper)}]"
+        mask,
+        t,
+        display,
+        "estimate",
+        lambda r: f"lies outside its confidence interval [{_fmt(r.ci_lower)}, {_fmt(r.ci_upper)}]",
     )
 
 
@@ -450,13 +460,17 @@ def check_events_within_n(t: pd.DataFrame, display: str) -> list[Problem]:
     out = []
     for arm in ("treat", "control"):
         mask = t[f"events_{arm}"] > t[f"n_{arm}"]
-        out += _row_problems(mask, t, display, f"events_{arm}", lambda r, a=arm: f"more events than participants (n_{a} = {r[f'n_{a}']})")
+        out += _row_problems(
+            mask, t, display, f"events_{arm}", lambda r, a=arm: f"more events than participants (n_{a} = {r[f'n_{a}']})"
+        )
     return out
 
 
 def check_nma_items(t: pd.DataFrame, display: str) -> list[Problem]:
     mask = t["answer"].eq("NMA") & ~t["item"].isin([11, 12, 15])
-    return _row_problems(mask, t, display, "answer", "NMA (no meta-analysis conducted) applies only to items 11, 12 and 15")
+    return _row_problems(
+        mask, t, display, "answer", "NMA (no meta-analysis conducted) applies only to items 11, 12 and 15"
+    )
 
 
 ROW_CHECKS = {
@@ -501,9 +515,7 @@ def check_references(sheets: Mapping[str, Sheet]) -> list[Problem]:
     return problems
 
 
-def load_sheet(
-    sheet: str, path: str | Path, vocabularies: Mapping[str, list[str]] | None = None
-) -> Sheet:
+def load_sheet(sheet: str, path: str | Path, vocabularies: Mapping[str, list[str]] | None = None) -> Sheet:
     """Read and validate one sheet file on its own (no cross-sheet checks); raise :class:`InputError`."""
     display = str(path)
     raw, problems = read_raw(path, display)
