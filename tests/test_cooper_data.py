@@ -347,54 +347,9 @@ def test_rows_sorted_as_schema_says(sheets, schemas):
 
 
 def test_contract_columns_first(sheets):
-    expected = {
-        "reviews": [
-            "review_id",
-            "first_author",
-            "year",
-            "title",
-            "journal",
-            "doi",
-            "review_type",
-            "research_questions",
-            "n_primary_studies",
-            "n_participants",
-            "population",
-            "age_group",
-            "setting",
-            "intervention",
-            "countries",
-            "search_end",
-            "amstar2_reported",
-            "source",
-            "notes",
-        ],
-        "effects": [
-            "effect_id",
-            "review_id",
-            "outcome",
-            "outcome_group",
-            "timepoint",
-            "population",
-            "comparison",
-            "measure",
-            "estimate",
-            "ci_lower",
-            "ci_upper",
-            "ci_level",
-            "k_studies",
-            "n_participants",
-            "i2",
-            "tau2",
-            "p_value",
-            "favours",
-            "verdict",
-            "source",
-            "notes",
-        ],
-        "implementation": ["review_id", "cfir_domain", "construct", "factor", "role"],
-        "experiences": ["review_id", "perspective", "theme", "subtheme", "finding"],
-    }
+    from umbrella.sheets import columns
+
+    expected = {name: columns(name) for name in sheets}
     for name, cols in expected.items():
         assert list(sheets[name].columns[: len(cols)]) == cols, name
     assert "review_type_basis" in sheets["reviews"] and "research_questions_basis" in sheets["reviews"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -100,6 +101,9 @@ def test_write_table_is_deterministic_and_round_trips(tmp_path: Path) -> None:
     back = read_table(tmp_path / "one.csv", {"k": "integer", "x": "number"})
     assert back["k"].tolist()[0] == 3 and pd.isna(back["k"].iloc[1])
     assert not list(tmp_path.glob(".*.tmp"))
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "one.csv").stat().st_mode & 0o777 == 0o666 & ~umask
 
 
 def test_identifiers_stay_text_when_read_back(tmp_path: Path) -> None:

@@ -6,8 +6,6 @@ through Jinja2's autoescaping; the few pieces of markup built here (the SVG char
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,7 +17,7 @@ from . import __version__
 from .extract import REVIEW_TYPES
 from .layout import SHEETS
 from .sheets import load_schema, sha256_file
-from .tables import read_table
+from .tables import atomic_open, read_table
 
 AMSTAR2_LEVELS = {
     "high": "High",
@@ -263,13 +261,5 @@ def render_report(
         )
         frames[name] = read_table(path, types)
     html = render(build_context(config, sheet_manifest(sheets, frames), frames), template, css)
-    output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(html)
-        os.replace(tmp, output)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(output) as fh:
+        fh.write(html)

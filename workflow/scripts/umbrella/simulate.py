@@ -49,93 +49,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .layout import SHEETS as LAYOUT_SHEETS
+from .sheets import columns, load_schema
+
 # --------------------------------------------------------------------------------------------------------------
 # The sheet contract (column order as in the schemas, sort order as in their x-sheet.sort)
 
-COLUMNS: dict[str, list[str]] = {
-    "reviews": [
-        "review_id",
-        "first_author",
-        "year",
-        "title",
-        "journal",
-        "doi",
-        "review_type",
-        "research_questions",
-        "n_primary_studies",
-        "n_participants",
-        "population",
-        "age_group",
-        "setting",
-        "intervention",
-        "countries",
-        "search_end",
-        "amstar2_reported",
-        "source",
-        "notes",
-    ],
-    "amstar2": ["review_id", "item", "answer", "rater", "note"],
-    "effects": [
-        "effect_id",
-        "review_id",
-        "outcome",
-        "outcome_group",
-        "timepoint",
-        "population",
-        "comparison",
-        "measure",
-        "estimate",
-        "ci_lower",
-        "ci_upper",
-        "ci_level",
-        "k_studies",
-        "n_participants",
-        "i2",
-        "tau2",
-        "p_value",
-        "favours",
-        "verdict",
-        "source",
-        "notes",
-    ],
-    "studies": ["review_id", "study_id", "study_year", "outcome"],
-    "study_effects": [
-        "outcome",
-        "review_id",
-        "study_id",
-        "year",
-        "measure",
-        "estimate",
-        "se",
-        "ci_lower",
-        "ci_upper",
-        "events_treat",
-        "n_treat",
-        "events_control",
-        "n_control",
-        "mean_treat",
-        "sd_treat",
-        "mean_control",
-        "sd_control",
-        "n_cases",
-        "n_controls",
-        "rob",
-    ],
-    "implementation": ["review_id", "cfir_domain", "construct", "factor", "role"],
-    "experiences": ["review_id", "perspective", "theme", "subtheme", "finding"],
-}
-
-SORT: dict[str, list[str]] = {
-    "reviews": ["review_id"],
-    "amstar2": ["review_id", "item", "rater"],
-    "effects": ["effect_id"],
-    "studies": ["review_id", "study_id", "outcome"],
-    "study_effects": ["outcome", "review_id", "study_id"],
-    "implementation": ["cfir_domain", "construct", "factor", "role", "review_id"],
-    "experiences": ["theme", "subtheme", "perspective", "review_id"],
-}
-
-SHEETS: tuple[str, ...] = tuple(COLUMNS)
+SHEETS: tuple[str, ...] = LAYOUT_SHEETS
+COLUMNS: dict[str, list[str]] = {sheet: columns(sheet) for sheet in SHEETS}
+SORT: dict[str, list[str]] = {sheet: load_schema(sheet)["x-sheet"]["sort"] for sheet in SHEETS}
 
 REVIEW_TYPES: tuple[str, ...] = ("sr_meta_analysis", "sr_narrative", "sr_qualitative", "scoping", "realist", "other")
 MA, NARR, QUAL, SCOP, REAL, OTHER = range(6)

@@ -4,32 +4,45 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
 import pandas as pd
 
 FLOAT_FORMAT = "%.10g"
 
 
-def write_table(df: pd.DataFrame, path: str | Path) -> None:
-    """Write a CSV that depends only on the table: UTF-8, ``,``, LF, no index, floats as ``%.10g``,
-    booleans as ``true``/``false``, missing values blank. Written to a temporary file, then renamed, so a
-    crash never leaves half a table."""
-    out = df.copy()
-    for col in out.columns:
-        if pd.api.types.is_bool_dtype(out[col]) or out[col].map(lambda v: isinstance(v, bool)).any():
-            out[col] = out[col].map(lambda v: "" if v is None or v is pd.NA else ("true" if v else "false"))
+@contextmanager
+def atomic_open(path: str | Path) -> Iterator[TextIO]:
+    """Open ``path`` for writing text (UTF-8, newlines untranslated) through a temporary file in the same
+    folder that replaces ``path`` only when the block ends without error, so a crash never leaves half a file.
+    The file gets the usual permissions (0666 less the umask)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            out.to_csv(fh, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+            yield fh
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_table(df: pd.DataFrame, path: str | Path) -> None:
+    """Write a CSV that depends only on the table: UTF-8, ``,``, LF, no index, floats as ``%.10g``,
+    booleans as ``true``/``false``, missing values blank; written atomically (:func:`atomic_open`)."""
+    out = df.copy()
+    for col in out.columns:
+        if pd.api.types.is_bool_dtype(out[col]) or out[col].map(lambda v: isinstance(v, bool)).any():
+            out[col] = out[col].map(lambda v: "" if v is None or v is pd.NA else ("true" if v else "false"))
+    with atomic_open(path) as fh:
+        out.to_csv(fh, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
 
 
 def read_table(path: str | Path, types: Mapping[str, str] | None = None) -> pd.DataFrame:
