@@ -118,3 +118,14 @@ def test_sheet_manifest_records_hash_rows_and_extra_columns(sheets_dir: Path) ->
         "rows": 2,
         "extra_columns": ["table_source"],
     }
+
+
+def test_inferred_counts_shown_only_when_the_sheets_mark_inferred_values(sheets_dir: Path) -> None:
+    assert "of which inferred" not in html_for(sheets_dir)
+    write(
+        sheets_dir,
+        "reviews.csv",
+        "review_id,review_type,review_type_basis\nA1,scoping,printed\nB1,sr_meta_analysis,inferred from Table 2\n",
+    )
+    html = html_for(sheets_dir)
+    assert "of which inferred" in html and "review_type_basis" in html

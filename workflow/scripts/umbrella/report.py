@@ -166,6 +166,7 @@ def build_context(config: Mapping, manifest: Mapping, tables: Mapping[str, pd.Da
         "overview": config.get("overview") or {},
         "data": config["data"],
         "questions": _records(tables["by_question"]),
+        "show_inferred": bool(tables["by_question"]["n_inferred"].sum() + tables["by_type"]["n_inferred"].sum()),
         "question_labels": {k: v["label"] for k, v in config["research_questions"].items()},
         "published": published,
         "share": share,
