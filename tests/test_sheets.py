@@ -153,6 +153,14 @@ def test_sheet_given_twice_and_reviews_missing(tmp_path: Path) -> None:
     write(folder, "Reviews.xlsx", "")
     files, found = find_sheets(folder)
     assert "given twice" in found[0].message
+    (folder / "Reviews.xlsx").unlink()
+    write(folder, "effect.csv", EFFECTS_HEADER)
+    write(folder, "notes_for_me.csv", "anything\n")
+    files, found = find_sheets(folder)
+    assert [p.describe() for p in found] == [
+        f"{folder / 'effect.csv'}: is not a sheet name; rename it to effects.csv if it is the effects sheet "
+        "(sheet names: reviews, amstar2, effects, studies, study_effects, implementation, experiences)"
+    ]
     files, found = find_sheets(tmp_path / "nowhere")
     assert "does not exist" in found[0].message
 

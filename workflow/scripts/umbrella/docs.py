@@ -31,7 +31,7 @@ edit the schemas, not this page. -->
 An analysis reads one folder of sheets, named by `data:` in the config (e.g. `data/raw/cooper2024`). Each sheet
 is a file `<sheet>.csv` (UTF-8, comma-separated, header in row 1) or `<sheet>.xlsx` (first worksheet) with the
 columns below. Only `reviews` is required; the others switch on the stages that use them. Other files in the
-folder are ignored.
+folder are ignored, except one named like a sheet (e.g. `effect.csv`), which is reported as a likely typo.
 
 How cells are read:
 - Column names are matched without regard to case or spaces (`Review ID` = `review_id`). Columns not listed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 from pathlib import Path
@@ -44,7 +45,17 @@ def find_sheets(data_dir: str | Path) -> tuple[dict[str, Path], list[Problem]]:
             problems.append(Problem(str(data_dir), message=f"sheet {sheet!r} is given twice ({names}); keep one"))
         elif paths:
             found[sheet] = paths[0]
-    if "reviews" not in found and not problems:
+    for stem, paths in sorted(by_stem.items()):
+        close = difflib.get_close_matches(stem, SHEETS, n=1, cutoff=0.75)
+        if stem not in SHEETS and close:
+            problems.append(
+                Problem(
+                    str(paths[0]),
+                    message=f"is not a sheet name; rename it to {close[0]}{paths[0].suffix} if it is the "
+                    f"{close[0]} sheet (sheet names: {', '.join(SHEETS)})",
+                )
+            )
+    if "reviews" not in found and not any("reviews" in p.message for p in problems):
         present = ", ".join(sorted(p.name for ps in by_stem.values() for p in ps)) or "no .csv or .xlsx file"
         problems.append(
             Problem(
