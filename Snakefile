@@ -11,6 +11,7 @@ if not workflow.config_settings.configfiles:
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/extract.smk"
+include: "workflow/rules/quality.smk"
 include: "workflow/rules/report.smk"
 
 

@@ -55,7 +55,7 @@ def test_unknown_review_id_in_every_other_sheet(sheets_dir: Path) -> None:
 
 def test_duplicate_keys(sheets_dir: Path) -> None:
     write(sheets_dir, "reviews.csv", REVIEWS_OK + "a2019,Again,2021,,,,,\n")
-    write(sheets_dir, "amstar2.csv", "review_id,item,answer,rater\nA2019,1,Y,R1\nA2019,1,N,R1\nA2019,1,N,R2\n")
+    write(sheets_dir, "amstar2.csv", "review_id,item,answer,rater\nA2019,1,Y,R1\nA2019,1,Y,R1\nA2019,1,Y,R2\n")
     found = problems(sheets_dir)
     assert any("reviews.csv, row 4, column review_id" in p and "same key is in row 2" in p for p in found)
     assert any("amstar2.csv, row 3, column review_id + item + rater" in p and "row 2" in p for p in found)

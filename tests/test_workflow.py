@@ -29,6 +29,21 @@ def test_default_run_writes_the_report_of_the_cooper_data(default_run: Path) -> 
     assert not (default_run / "results/extract/amstar2.csv").exists()
 
 
+def test_default_run_uses_the_published_ratings(default_run: Path) -> None:
+    from umbrella.tables import read_table
+
+    ratings = read_table(default_run / "results/quality/amstar2_ratings.csv", {}).set_index("review_id")
+    published = ratings[ratings["rating_source"] == "reported"]
+    assert len(published) == 10
+    assert published["rating"].value_counts().to_dict() == {"critically_low": 7, "low": 2, "high": 1}
+    assert ratings.loc["Chien2019", "rating"] == "high"
+    assert (ratings.loc[ratings["rating_source"].isna(), "rating"] == "incomplete").all()
+    html = (default_run / "reports/umbrella_review.html").read_text(encoding="utf-8")
+    assert "<strong>9 of the 10 rated reviews</strong> were rated low or critically low" in html
+    assert "High: no critical flaw and at most one non-critical weakness." in html
+    assert not (default_run / "results/quality/amstar2_matrix.svg").exists()
+
+
 def test_second_run_has_nothing_to_do(default_run: Path) -> None:
     result = snakemake(default_run, "--cores", "2")
     assert result.returncode == 0
@@ -62,6 +77,30 @@ def test_simulated_run_replaces_the_default_config(tmp_path: Path) -> None:
     assert "partial extraction" not in html  # Cooper's published totals are not merged in
     for sheet in ["amstar2", "effects", "studies", "study_effects", "implementation", "experiences"]:
         assert (work / f"results/extract/{sheet}.csv").is_file()
+    ratings = (work / "results/quality/amstar2_ratings.csv").read_text(encoding="utf-8")
+    assert ratings.count(",items,") == 35
+    assert (work / "results/quality/amstar2_agreement.csv").read_text(encoding="utf-8").count("overall") == 1
+    for figure in ["matrix", "items", "ratings"]:
+        svg = (work / f"results/quality/amstar2_{figure}.svg").read_text(encoding="utf-8")
+        assert svg.startswith("<?xml") and "<dc:date>" not in svg
+    assert "Agreement between raters" in html and "Disagreements with the published ratings" in html
+    assert html.count('src="data:image/svg+xml;base64,') == 3
+
+    # Counting a "Partial yes" as a flaw can only lower ratings, and the rerun is limited to what depends on it.
+    (work / "config/simulated_py.yaml").write_text(
+        (work / "config/simulated.yaml").read_text(encoding="utf-8").replace("partial_yes: met", "partial_yes: flaw"),
+        encoding="utf-8",
+    )
+    result = snakemake(work, "--cores", "2", "--configfile", "config/simulated_py.yaml")
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout + result.stderr
+    assert "rate_amstar2" in out and "extract_reviews" not in out
+    flaw = (work / "results/quality/amstar2_ratings.csv").read_text(encoding="utf-8")
+    order = {"high": 0, "moderate": 1, "low": 2, "critically_low": 3}
+    before = {line.split(",")[0]: line.split(",")[1] for line in ratings.splitlines()[1:]}
+    after = {line.split(",")[0]: line.split(",")[1] for line in flaw.splitlines()[1:]}
+    assert all(order[after[r]] >= order[before[r]] for r in before)
+    assert any(order[after[r]] > order[before[r]] for r in before)
 
 
 def test_own_config_with_other_questions(tmp_path: Path) -> None:

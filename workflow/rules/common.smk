@@ -25,6 +25,17 @@ except InputError as exc:
 PRESENT_OPTIONAL = [s for s in OPTIONAL_SHEETS if s in SHEET_FILES]
 ENV = "../../environment.yml"
 
+HAS_AMSTAR2 = "amstar2" in SHEET_FILES
+QUALITY_TABLES = {
+    "ratings": "results/quality/amstar2_ratings.csv",
+    "item_summary": "results/quality/amstar2_items.csv",
+    "agreement": "results/quality/amstar2_agreement.csv",
+}
+QUALITY_FIGURES = {"ratings_figure": "results/quality/amstar2_ratings.svg"}
+if HAS_AMSTAR2:
+    QUALITY_FIGURES["matrix_figure"] = "results/quality/amstar2_matrix.svg"
+    QUALITY_FIGURES["items_figure"] = "results/quality/amstar2_items.svg"
+
 REVIEW_TABLES = {
     "reviews": "results/extract/reviews.csv",
     "by_type": "results/extract/reviews_by_type.csv",
@@ -39,4 +50,6 @@ def report_inputs(wildcards=None):
     inputs = {f"sheet_{name}": str(path) for name, path in SHEET_FILES.items()}
     inputs.update({f"table_{name}": path for name, path in REVIEW_TABLES.items()})
     inputs.update({f"table_{s}": f"results/extract/{s}.csv" for s in PRESENT_OPTIONAL})
+    inputs.update({f"table_quality_{name}": path for name, path in QUALITY_TABLES.items()})
+    inputs.update({f"figure_quality_{name}": path for name, path in QUALITY_FIGURES.items()})
     return inputs

@@ -8,6 +8,7 @@ def main(snakemake):
         config=snakemake.params.config,
         sheets={k.removeprefix("sheet_"): v for k, v in snakemake.input.items() if k.startswith("sheet_")},
         tables={k.removeprefix("table_"): v for k, v in snakemake.input.items() if k.startswith("table_")},
+        figures={k.removeprefix("figure_"): v for k, v in snakemake.input.items() if k.startswith("figure_")},
         template=snakemake.input.template,
         css=snakemake.input.css,
         output=snakemake.output.html,

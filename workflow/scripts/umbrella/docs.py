@@ -19,6 +19,7 @@ CHECK_WORDS = {
     "effect_inputs_complete": "each row has a complete set of numbers (estimate+se, estimate+CI, 2x2 counts or means)",
     "events_within_n": "events are not more than participants in each arm",
     "nma_items": "`NMA` only on items 11, 12 and 15",
+    "raters_agree": "where raters disagree on an item, a row of rater `consensus` gives the answer",
 }
 assert set(CHECK_WORDS) == set(ROW_CHECKS)
 

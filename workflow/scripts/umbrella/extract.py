@@ -36,11 +36,14 @@ def tidy(sheet: Sheet) -> pd.DataFrame:
 
 
 def review_label(reviews: pd.DataFrame) -> pd.Series:
-    """`Author Year` where both are known, else the review_id."""
+    """`Author Year` where both are known, else the review_id; `Author Year (review_id)` where two reviews
+    would share a label."""
     author = reviews["first_author"].fillna("")
     year = reviews["year"].astype("string").fillna("")
     label = (author + " " + year).str.strip()
-    return label.where((author != "") & (year != ""), reviews["review_id"])
+    label = label.where((author != "") & (year != ""), reviews["review_id"])
+    shared = label.duplicated(keep=False) & label.ne(reviews["review_id"])
+    return label.where(~shared, label + " (" + reviews["review_id"] + ")")
 
 
 def _inferred(reviews: pd.DataFrame, column: str) -> pd.Series:

@@ -6,6 +6,7 @@ through Jinja2's autoescaping; the few pieces of markup built here (the SVG char
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,10 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .extract import REVIEW_TYPES
+from .extract import REVIEW_TYPES, review_label
 from .layout import SHEETS
-from .sheets import load_schema, sha256_file
+from .quality import RATING_LABELS, TABLE_TYPES, RatingRule
+from .sheets import column_types, load_schema, sha256_file
 from .tables import atomic_open, read_table
 
 AMSTAR2_LEVELS = {
@@ -49,6 +51,8 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
         for k, v in row.items():
             if v is None or (not isinstance(v, str) and pd.isna(v)):
                 clean[k] = None
+            elif isinstance(v, bool | np.bool_):
+                clean[k] = bool(v)
             elif isinstance(v, np.integer):
                 clean[k] = int(v)
             elif isinstance(v, np.floating):
@@ -160,6 +164,8 @@ def build_context(config: Mapping, manifest: Mapping, tables: Mapping[str, pd.Da
     import jinja2
     import yaml
 
+    quality = quality_context(config, tables, reviews)
+
     return {
         "title": title,
         "simulated": bool(config.get("simulated")),
@@ -181,6 +187,8 @@ def build_context(config: Mapping, manifest: Mapping, tables: Mapping[str, pd.Da
         "amstar_levels": AMSTAR2_LEVELS,
         "amstar_reported": amstar_rows,
         "amstar2": sheet_summary("amstar2"),
+        "quality": quality,
+        "figures": {},
         "studies": sheet_summary("studies"),
         "effects": sheet_summary("effects", "outcome_group"),
         "study_effects": sheet_summary("study_effects", "outcome"),
@@ -196,6 +204,42 @@ def build_context(config: Mapping, manifest: Mapping, tables: Mapping[str, pd.Da
             "pyyaml": yaml.__version__,
         },
     }
+
+
+def quality_context(config: Mapping, tables: Mapping[str, pd.DataFrame], reviews: pd.DataFrame) -> dict[str, Any]:
+    """The quality section: the rule in words, the ratings with what decides each, disagreements with the
+    published ratings, the item summary and rater agreement."""
+    rule = RatingRule.from_config(config.get("quality"))
+    out: dict[str, Any] = {"rule": rule.describe(), "built": "quality_ratings" in tables}
+    if not out["built"]:
+        return out
+    ratings = tables["quality_ratings"].merge(
+        pd.DataFrame({"review_id": reviews["review_id"], "review": review_label(reviews)}), on="review_id", how="left"
+    )
+    order = {r: i for i, r in enumerate(RATING_LABELS)}
+    ratings = ratings.assign(_k=ratings["rating"].map(order)).sort_values(["_k", "review_id"], kind="stable")
+    rows = _records(ratings.drop(columns="_k"))
+    for row in rows:
+        for col in ("flaw_items", "weakness_items", "missing_items"):
+            row[col] = (row[col] or "").replace(";", ", ")
+    rated = [r for r in rows if r["rating"] != "incomplete"]
+    out.update(
+        {
+            "ratings": rows,
+            "labels": RATING_LABELS,
+            "n_reviews": len(rows),
+            "n_rated": len(rated),
+            "n_low": sum(r["rating"] in ("low", "critically_low") for r in rated),
+            "n_from_items": sum(r["rating_source"] == "items" for r in rows),
+            "n_from_reported": sum(r["rating_source"] == "reported" for r in rows),
+            "n_unrated": len(rows) - len(rated),
+            "disagreements": [r for r in rows if r["agrees_with_reported"] is False],
+            "n_compared": sum(r["agrees_with_reported"] is not None for r in rows),
+            "item_summary": _records(tables["quality_item_summary"]) if "amstar2" in tables else [],
+            "agreement": _records(tables["quality_agreement"]),
+        }
+    )
+    return out
 
 
 def render(context: Mapping[str, Any], template: str | Path, css: str | Path) -> str:
@@ -244,23 +288,37 @@ def sheet_manifest(sheets: Mapping[str, str | Path], tables: Mapping[str, pd.Dat
     return {"sheets": out}
 
 
+def _types(name: str) -> dict[str, str] | None:
+    """How to read back the table called ``name`` (see :func:`umbrella.tables.read_table`)."""
+    if name == "characteristics":
+        return column_types("reviews")
+    if name in SHEETS:
+        return column_types(name)
+    if name.startswith("quality_"):
+        return TABLE_TYPES[name.removeprefix("quality_")]
+    return None
+
+
+def svg_data_uri(path: str | Path) -> str:
+    """An SVG file as a ``data:`` URI, for an ``<img>`` that needs nothing from the network (an SVG shown
+    through ``<img>`` runs no script)."""
+    return "data:image/svg+xml;base64," + base64.b64encode(Path(path).read_bytes()).decode("ascii")
+
+
 def render_report(
     config: Mapping,
     sheets: Mapping[str, str | Path],
     tables: Mapping[str, str | Path],
+    figures: Mapping[str, str | Path],
     template: str | Path,
     css: str | Path,
     output: str | Path,
 ) -> None:
-    """Read the tidy tables (name -> path), hash the raw sheets (name -> path), render the report and write
-    it atomically."""
-    frames = {}
-    for name, path in tables.items():
-        sheet = "reviews" if name == "characteristics" else name
-        types = (
-            {c: spec.get("type") for c, spec in load_schema(sheet)["properties"].items()} if sheet in SHEETS else None
-        )
-        frames[name] = read_table(path, types)
-    html = render(build_context(config, sheet_manifest(sheets, frames), frames), template, css)
+    """Read the tables (name -> path), hash the raw sheets (name -> path), embed the figures (name -> SVG
+    path), render the report and write it atomically."""
+    frames = {name: read_table(path, _types(name)) for name, path in tables.items()}
+    context = build_context(config, sheet_manifest(sheets, frames), frames)
+    context["figures"] = {name: svg_data_uri(path) for name, path in figures.items()}
+    html = render(context, template, css)
     with atomic_open(output) as fh:
         fh.write(html)

@@ -46,6 +46,11 @@ def columns(sheet: str) -> list[str]:
     return list(load_schema(sheet)["properties"])
 
 
+def column_types(sheet: str) -> dict[str, str]:
+    """Column -> JSON Schema type of a sheet (for reading its tidy table back with the right types)."""
+    return {col: spec.get("type", "string") for col, spec in load_schema(sheet)["properties"].items()}
+
+
 # --------------------------------------------------------------------------------------------------------------
 # Finding and reading files
 
@@ -473,6 +478,31 @@ def check_nma_items(t: pd.DataFrame, display: str) -> list[Problem]:
     )
 
 
+def check_raters_agree(t: pd.DataFrame, display: str) -> list[Problem]:
+    """Several raters may answer an item; where they disagree, a ``consensus`` row must give the answer."""
+    rater = t["rater"].fillna("").astype(str).str.strip().str.lower()
+    keys = [t["review_id"], t["item"]]
+    has_consensus = rater.eq("consensus").groupby(keys, dropna=True).transform("any").fillna(False)
+    others = t[~has_consensus.astype(bool) & rater.ne("consensus") & t["answer"].notna()]
+    if others.empty:
+        return []
+    n_answers = others.groupby(["review_id", "item"])["answer"].transform("nunique")
+    out = []
+    for (review, item), g in others[n_answers > 1].groupby(["review_id", "item"], sort=True):
+        answers = zip(g.index, g["rater"], g["answer"], strict=True)
+        given = "; ".join(f"{r or 'blank rater'}: {a} (row {row})" for row, r, a in answers)
+        out.append(
+            Problem(
+                display,
+                row=int(g.index[0]),
+                column="answer",
+                message=f"raters disagree on review {review}, item {int(item)} ({given}) and no row of rater "
+                "`consensus` gives the agreed answer",
+            )
+        )
+    return out
+
+
 ROW_CHECKS = {
     "ci_ordered": check_ci_ordered,
     "estimate_in_ci": check_estimate_in_ci,
@@ -480,6 +510,7 @@ ROW_CHECKS = {
     "effect_inputs_complete": check_effect_inputs_complete,
     "events_within_n": check_events_within_n,
     "nma_items": check_nma_items,
+    "raters_agree": check_raters_agree,
 }
 
 

@@ -61,6 +61,8 @@ def read_table(path: str | Path, types: Mapping[str, str] | None = None) -> pd.D
             df[col] = pd.to_numeric(df[col].replace("", None)).astype("Int64")
         elif kind == "number":
             df[col] = pd.to_numeric(df[col].replace("", None)).astype("float64")
+        elif kind == "boolean":
+            df[col] = df[col].map({"true": True, "false": False}).astype("boolean")
         else:
             df[col] = df[col].where(df[col] != "", None).astype(object)
     return df

@@ -1,0 +1,15 @@
+from umbrella.runner import run
+
+
+def main(snakemake):
+    from umbrella.quality_stage import run_quality
+
+    run_quality(
+        reviews=snakemake.input.reviews,
+        amstar2=snakemake.input.get("amstar2"),
+        settings=snakemake.params.rule,
+        outputs=dict(snakemake.output.items()),
+    )
+
+
+run(snakemake, main)  # noqa: F821
