@@ -44,6 +44,25 @@ def test_default_run_uses_the_published_ratings(default_run: Path) -> None:
     assert not (default_run / "results/quality/amstar2_matrix.svg").exists()
 
 
+def test_default_run_shows_the_16_published_effects(default_run: Path) -> None:
+    from umbrella.effects import EFFECT_TABLE_TYPES
+    from umbrella.tables import read_table
+
+    effects = read_table(default_run / "results/effects/review_effects.csv", EFFECT_TABLE_TYPES["review_effects"])
+    assert len(effects) == 16
+    assert sorted(effects.loc[effects["flag_incomplete"], "effect_id"]) == ["E05", "E16"]
+    assert set(effects["outcome_group"]) == {"Depression", "Recovery", "Hope"}
+    fang = effects.set_index("effect_id").loc["E01"]
+    assert (fang["estimate"], fang["ci_lower"], fang["ci_upper"], fang["p_value"]) == (-0.39, -0.54, -0.24, "< 0.00001")
+    assert fang["direction"] == "benefit" and fang["amstar2_rating"] == "critically_low"
+    forests = sorted(p.name for p in (default_run / "results/effects/forest").glob("*.svg"))
+    assert forests == ["forest_depression.svg", "forest_hope.svg", "forest_recovery.svg"]
+    html = (default_run / "reports/umbrella_review.html").read_text(encoding="utf-8")
+    assert "16 pooled results in 3 outcome groups; 2 with numbers missing" in html
+    assert "The best evidence for an outcome is the result of the review with the highest AMSTAR-2 rating" in html
+    assert "Verdict per outcome: insufficient with one review" in html
+
+
 def test_second_run_has_nothing_to_do(default_run: Path) -> None:
     result = snakemake(default_run, "--cores", "2")
     assert result.returncode == 0
@@ -84,7 +103,10 @@ def test_simulated_run_replaces_the_default_config(tmp_path: Path) -> None:
         svg = (work / f"results/quality/amstar2_{figure}.svg").read_text(encoding="utf-8")
         assert svg.startswith("<?xml") and "<dc:date>" not in svg
     assert "Agreement between raters" in html and "Disagreements with the published ratings" in html
-    assert html.count('src="data:image/svg+xml;base64,') == 3
+    groups = {line.split(",")[3] for line in (work / "results/extract/effects.csv").read_text().splitlines()[1:]}
+    forests = list((work / "results/effects/forest").glob("forest_*.svg"))
+    assert len(forests) == len(groups) >= 3
+    assert html.count('src="data:image/svg+xml;base64,') == 3 + 1 + len(forests)
 
     # Counting a "Partial yes" as a flaw can only lower ratings, and the rerun is limited to what depends on it.
     (work / "config/simulated_py.yaml").write_text(

@@ -36,6 +36,14 @@ if HAS_AMSTAR2:
     QUALITY_FIGURES["matrix_figure"] = "results/quality/amstar2_matrix.svg"
     QUALITY_FIGURES["items_figure"] = "results/quality/amstar2_items.svg"
 
+HAS_EFFECTS = "effects" in SHEET_FILES
+EFFECT_TABLES = {
+    "review_effects": "results/effects/review_effects.csv",
+    "outcome_summary": "results/effects/outcome_summary.csv",
+}
+EFFECT_FIGURES = {"evidence_map": "results/effects/evidence_map.svg"}
+FOREST_DIR = "results/effects/forest"
+
 REVIEW_TABLES = {
     "reviews": "results/extract/reviews.csv",
     "by_type": "results/extract/reviews_by_type.csv",
@@ -52,4 +60,8 @@ def report_inputs(wildcards=None):
     inputs.update({f"table_{s}": f"results/extract/{s}.csv" for s in PRESENT_OPTIONAL})
     inputs.update({f"table_quality_{name}": path for name, path in QUALITY_TABLES.items()})
     inputs.update({f"figure_quality_{name}": path for name, path in QUALITY_FIGURES.items()})
+    if HAS_EFFECTS:
+        inputs.update({f"table_effects_{name}": path for name, path in EFFECT_TABLES.items()})
+        inputs.update({f"figure_effects_{name}": path for name, path in EFFECT_FIGURES.items()})
+        inputs["figdir_effects_forest"] = FOREST_DIR
     return inputs

@@ -9,6 +9,7 @@ def main(snakemake):
         sheets={k.removeprefix("sheet_"): v for k, v in snakemake.input.items() if k.startswith("sheet_")},
         tables={k.removeprefix("table_"): v for k, v in snakemake.input.items() if k.startswith("table_")},
         figures={k.removeprefix("figure_"): v for k, v in snakemake.input.items() if k.startswith("figure_")},
+        figure_dirs={k.removeprefix("figdir_"): v for k, v in snakemake.input.items() if k.startswith("figdir_")},
         template=snakemake.input.template,
         css=snakemake.input.css,
         output=snakemake.output.html,

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from .effects import EFFECT_TABLE_TYPES, FLAG_WORDS, EffectSettings, forest_file_names
 from .extract import REVIEW_TYPES, review_label
 from .layout import SHEETS
 from .quality import RATING_LABELS, TABLE_TYPES, RatingRule
@@ -103,7 +104,12 @@ def year_chart(by_year: pd.DataFrame, width: int = 640, height: int = 180) -> di
     return {"width": width, "height": height, "bars": bars, "baseline": top_pad + plot_h, "left": left, "top": top}
 
 
-def build_context(config: Mapping, manifest: Mapping, tables: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
+def build_context(
+    config: Mapping,
+    manifest: Mapping,
+    tables: Mapping[str, pd.DataFrame],
+    figure_dirs: Mapping[str, Mapping[str, str]] | None = None,
+) -> dict[str, Any]:
     """Everything the template shows, from the validated config, the sheet manifest and the tidy tables.
 
     ``tables`` maps names (``reviews``, ``by_type``, ``by_question``, ``by_year``, ``characteristics`` and
@@ -190,7 +196,8 @@ def build_context(config: Mapping, manifest: Mapping, tables: Mapping[str, pd.Da
         "quality": quality,
         "figures": {},
         "studies": sheet_summary("studies"),
-        "effects": sheet_summary("effects", "outcome_group"),
+        "effects_sheet": sheet_summary("effects", "outcome_group"),
+        "effects": effects_context(config, tables, figure_dirs or {}),
         "study_effects": sheet_summary("study_effects", "outcome"),
         "implementation": sheet_summary("implementation", "cfir_domain"),
         "experiences": sheet_summary("experiences", "theme"),
@@ -237,6 +244,81 @@ def quality_context(config: Mapping, tables: Mapping[str, pd.DataFrame], reviews
             "n_compared": sum(r["agrees_with_reported"] is not None for r in rows),
             "item_summary": _records(tables["quality_item_summary"]) if "amstar2" in tables else [],
             "agreement": _records(tables["quality_agreement"]),
+        }
+    )
+    return out
+
+
+def _fmt_num(x: float | None, measure: str | None = None) -> str:
+    if x is None:
+        return "\u2013"
+    text = f"{x:.2f}" if abs(x) < 100 else f"{x:,.0f}"
+    return text.replace("-", "\u2212")
+
+
+def effect_text(row: Mapping[str, Any]) -> str:
+    """``SMD −0.39 [−0.54, −0.24]`` as the review reported it (blank parts as en dashes)."""
+    if row.get("estimate") is None:
+        return "not reported"
+    measure = row.get("measure") or ""
+    ci = (
+        f" [{_fmt_num(row.get('ci_lower'))}, {_fmt_num(row.get('ci_upper'))}]"
+        if row.get("ci_lower") is not None
+        else ""
+    )
+    return f"{measure} {_fmt_num(row.get('estimate'))}{ci}".strip()
+
+
+def effects_context(
+    config: Mapping, tables: Mapping[str, pd.DataFrame], figure_dirs: Mapping[str, Mapping[str, str]]
+) -> dict[str, Any]:
+    """The effects section: per outcome group, its results as published and harmonised, its forest plot, its
+    outcome summaries and the flags in words."""
+    settings = EffectSettings.from_config(config.get("effects"))
+    out: dict[str, Any] = {
+        "conventions": settings.describe(),
+        "built": "effects_review_effects" in tables,
+        "flag_words": FLAG_WORDS,
+    }
+    if not out["built"]:
+        return out
+    rows = tables["effects_review_effects"].assign(outcome_group=lambda d: d["outcome_group"].fillna("Ungrouped"))
+    summary = tables["effects_outcome_summary"]
+    forests = figure_dirs.get("effects_forest", {})
+    names = forest_file_names(list(rows["outcome_group"]))
+    groups = []
+    for group, g in rows.groupby("outcome_group", sort=True):
+        records = _records(g.sort_values(["outcome", "timepoint", "review", "effect_id"], na_position="last"))
+        for r in records:
+            r["effect_text"] = effect_text(r)
+            r["flag_list"] = [f for f in (r.get("flags") or "").split(";") if f]
+        flags = sorted({f for r in records for f in r["flag_list"]})
+        summ = summary[summary["outcome_group"] == group]
+        groups.append(
+            {
+                "name": group,
+                "rows": records,
+                "summary": _records(summ[summ["scope"] == "outcome_group"])[0],
+                "outcomes": _records(summ[summ["scope"] == "outcome"]),
+                "forest": forests.get(names[group]),
+                "flags": [(f, FLAG_WORDS.get(f, f)) for f in flags],
+            }
+        )
+    for group in groups:
+        group["summary"]["best_text"] = effect_text(
+            {
+                "measure": group["summary"]["best_measure"],
+                "estimate": group["summary"]["best_estimate"],
+                "ci_lower": group["summary"]["best_ci_lower"],
+                "ci_upper": group["summary"]["best_ci_upper"],
+            }
+        )
+    out.update(
+        {
+            "groups": groups,
+            "n_results": len(rows),
+            "n_incomplete": int(rows["flag_incomplete"].sum()),
+            "n_flagged": int((rows["flags"].fillna("") != "").sum()),
         }
     )
     return out
@@ -296,6 +378,8 @@ def _types(name: str) -> dict[str, str] | None:
         return column_types(name)
     if name.startswith("quality_"):
         return TABLE_TYPES[name.removeprefix("quality_")]
+    if name.startswith("effects_"):
+        return EFFECT_TABLE_TYPES[name.removeprefix("effects_")]
     return None
 
 
@@ -310,14 +394,16 @@ def render_report(
     sheets: Mapping[str, str | Path],
     tables: Mapping[str, str | Path],
     figures: Mapping[str, str | Path],
+    figure_dirs: Mapping[str, str | Path],
     template: str | Path,
     css: str | Path,
     output: str | Path,
 ) -> None:
     """Read the tables (name -> path), hash the raw sheets (name -> path), embed the figures (name -> SVG
-    path), render the report and write it atomically."""
+    path, and name -> folder of SVGs), render the report and write it atomically."""
     frames = {name: read_table(path, _types(name)) for name, path in tables.items()}
-    context = build_context(config, sheet_manifest(sheets, frames), frames)
+    dirs = {name: {p.name: svg_data_uri(p) for p in sorted(Path(d).glob("*.svg"))} for name, d in figure_dirs.items()}
+    context = build_context(config, sheet_manifest(sheets, frames), frames, dirs)
     context["figures"] = {name: svg_data_uri(path) for name, path in figures.items()}
     html = render(context, template, css)
     with atomic_open(output) as fh:

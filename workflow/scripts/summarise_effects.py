@@ -1,0 +1,16 @@
+from umbrella.runner import run
+
+
+def main(snakemake):
+    from umbrella.effects_stage import run_effects
+
+    run_effects(
+        effects=snakemake.input.effects,
+        reviews=snakemake.input.reviews,
+        ratings=snakemake.input.ratings,
+        settings=snakemake.params.settings,
+        outputs=dict(snakemake.output.items()),
+    )
+
+
+run(snakemake, main)  # noqa: F821
