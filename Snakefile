@@ -13,6 +13,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/extract.smk"
 include: "workflow/rules/quality.smk"
 include: "workflow/rules/effects.smk"
+include: "workflow/rules/synthesis.smk"
 include: "workflow/rules/report.smk"
 
 

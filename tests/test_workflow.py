@@ -63,6 +63,20 @@ def test_default_run_shows_the_16_published_effects(default_run: Path) -> None:
     assert "Verdict per outcome: insufficient with one review" in html
 
 
+def test_default_run_shows_the_visible_parts_of_tables_5_to_7(default_run: Path) -> None:
+    implementation = (default_run / "results/synthesis/implementation.csv").read_text(encoding="utf-8")
+    assert implementation.splitlines()[1].startswith("innovation,Innovation,,,,5,ref36;ref39;ref46;ref50;ref59,")
+    experiences = (default_run / "results/synthesis/experiences.csv").read_text(encoding="utf-8")
+    assert "What the PSW role can bring,Recovery and role models,PSWs;Service users,8," in experiences
+    questions = (default_run / "results/synthesis/questions.csv").read_text(encoding="utf-8")
+    assert "effectiveness,How effective is peer support for mental health?,10,23," in questions
+    assert not (default_run / "results/synthesis/prisma.csv").exists()
+    html = (default_run / "reports/umbrella_review.html").read_text(encoding="utf-8")
+    assert "No finding in the sheet for: Inner setting, Individuals, Implementation process." in html
+    assert "Overview of the research questions" in html and "adequate training and supervision" in html
+    assert "no flow diagram is drawn" in html
+
+
 def test_second_run_has_nothing_to_do(default_run: Path) -> None:
     result = snakemake(default_run, "--cores", "2")
     assert result.returncode == 0
@@ -106,7 +120,10 @@ def test_simulated_run_replaces_the_default_config(tmp_path: Path) -> None:
     groups = {line.split(",")[3] for line in (work / "results/extract/effects.csv").read_text().splitlines()[1:]}
     forests = list((work / "results/effects/forest").glob("forest_*.svg"))
     assert len(forests) == len(groups) >= 3
-    assert html.count('src="data:image/svg+xml;base64,') == 3 + 1 + len(forests)
+    assert html.count('src="data:image/svg+xml;base64,') == 3 + 1 + len(forests) + 2  # + implementation, flow
+    assert "PRISMA 2020 flow of the selection of reviews" in html
+    prisma = (work / "results/synthesis/prisma.csv").read_text(encoding="utf-8")
+    assert "Included,reviews_included,Reviews included in the overview,,35" in prisma
 
     # Counting a "Partial yes" as a flaw can only lower ratings, and the rerun is limited to what depends on it.
     (work / "config/simulated_py.yaml").write_text(
@@ -175,6 +192,23 @@ def test_broken_sheets_give_one_message_naming_every_bad_cell_and_write_nothing(
     )
     assert files_under(work / "results") == []
     assert files_under(work / "reports") == []
+
+
+def test_flow_counts_that_do_not_add_up_stop_the_run(tmp_path: Path) -> None:
+    work = copy_workflow(tmp_path)
+    text = (
+        (work / "config/simulated.yaml")
+        .read_text(encoding="utf-8")
+        .replace("reports_assessed: 138", "reports_assessed: 139")
+    )
+    (work / "config/bad_flow.yaml").write_text(text, encoding="utf-8")
+    result = snakemake(work, "--cores", "2", "--configfile", "config/bad_flow.yaml")
+    out = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "The configuration has problems: 2 problems" in out
+    assert "key prisma.reports_assessed: '139': should be 138 (reports sought 144 - not retrieved 6)" in out
+    assert "key prisma.reviews_included: '35': should be 36" in out
+    assert files_under(work / "results") == []
 
 
 def test_bad_config_is_reported_before_anything_runs(tmp_path: Path) -> None:

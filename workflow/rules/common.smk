@@ -19,7 +19,13 @@ if _problems:
 
 VOCABULARIES = vocabularies(config)
 try:
-    validate_once(SHEET_FILES, VOCABULARIES, ".snakemake/umbrella/sheets.validated")
+    validate_once(
+        SHEET_FILES,
+        VOCABULARIES,
+        ".snakemake/umbrella/sheets.validated",
+        prisma=config["prisma"],
+        config_source=_source,
+    )
 except InputError as exc:
     raise WorkflowError(exc.format()) from None
 PRESENT_OPTIONAL = [s for s in OPTIONAL_SHEETS if s in SHEET_FILES]
@@ -44,6 +50,16 @@ EFFECT_TABLES = {
 EFFECT_FIGURES = {"evidence_map": "results/effects/evidence_map.svg"}
 FOREST_DIR = "results/effects/forest"
 
+SYNTHESIS_OUTPUTS = {"questions": "results/synthesis/questions.csv"}
+if "implementation" in SHEET_FILES:
+    SYNTHESIS_OUTPUTS["implementation"] = "results/synthesis/implementation.csv"
+    SYNTHESIS_OUTPUTS["implementation_figure"] = "results/synthesis/implementation.svg"
+if "experiences" in SHEET_FILES:
+    SYNTHESIS_OUTPUTS["experiences"] = "results/synthesis/experiences.csv"
+if config["prisma"]:
+    SYNTHESIS_OUTPUTS["prisma"] = "results/synthesis/prisma.csv"
+    SYNTHESIS_OUTPUTS["prisma_figure"] = "results/synthesis/prisma.svg"
+
 REVIEW_TABLES = {
     "reviews": "results/extract/reviews.csv",
     "by_type": "results/extract/reviews_by_type.csv",
@@ -60,6 +76,9 @@ def report_inputs(wildcards=None):
     inputs.update({f"table_{s}": f"results/extract/{s}.csv" for s in PRESENT_OPTIONAL})
     inputs.update({f"table_quality_{name}": path for name, path in QUALITY_TABLES.items()})
     inputs.update({f"figure_quality_{name}": path for name, path in QUALITY_FIGURES.items()})
+    for name, path in SYNTHESIS_OUTPUTS.items():
+        kind = "figure" if path.endswith(".svg") else "table"
+        inputs[f"{kind}_synthesis_{name}"] = path
     if HAS_EFFECTS:
         inputs.update({f"table_effects_{name}": path for name, path in EFFECT_TABLES.items()})
         inputs.update({f"figure_effects_{name}": path for name, path in EFFECT_FIGURES.items()})

@@ -53,5 +53,9 @@ def load_config(path: str | Path) -> dict:
 
 
 def vocabularies(config: Mapping) -> dict[str, list[str]]:
-    """Values that the sheets may use and that the config declares (the research-question keys)."""
-    return {"research_questions": list(config["research_questions"])}
+    """Values that the sheets may use and that the config declares: the research-question keys and the
+    domains of the implementation framework."""
+    return {
+        "research_questions": list(config["research_questions"]),
+        "framework_domains": list(config["synthesis"]["framework"]["domains"]),
+    }

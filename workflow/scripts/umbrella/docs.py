@@ -23,6 +23,9 @@ CHECK_WORDS = {
 }
 assert set(CHECK_WORDS) == set(ROW_CHECKS)
 
+#: Where the config declares the values a column may take.
+CONFIG_KEYS = {"research_questions": "research_questions", "framework_domains": "synthesis.framework.domains"}
+
 HEADER = """\
 # The extraction sheets: columns, allowed values, examples
 
@@ -68,9 +71,9 @@ def _allowed(spec: dict) -> str:
     if "enum" in spec:
         parts.append(", ".join(f"`{v}`" for v in spec["enum"]))
     if spec.get("x-enum-from-config"):
-        parts.append(
-            f"keys of `{spec['x-enum-from-config']}` in the config, `{spec.get('x-list-separator', ';')}`-separated"
-        )
+        key = CONFIG_KEYS[spec["x-enum-from-config"]]
+        sep = spec.get("x-list-separator")
+        parts.append(f"keys of `{key}` in the config" + (f", `{sep}`-separated" if sep else ""))
     if spec.get("x-references"):
         parts.append("a `review_id` of the reviews sheet")
     if spec.get("pattern") and "enum" not in spec and spec.get("x-format") != "year-month":

@@ -66,13 +66,13 @@ def find_sheets(data_dir: str | Path) -> tuple[dict[str, Path], list[Problem]]:
     return found, problems
 
 
-def fingerprint(files: dict[str, Path], vocabularies: dict[str, list[str]]) -> str:
+def fingerprint(files: dict[str, Path], vocabularies: dict) -> str:
     """A hash of everything validation depends on: the sheet files, the config's vocabularies, the schemas
     and the validating code. Equal fingerprints mean an earlier validation still holds."""
     h = hashlib.sha256()
     here = Path(__file__).resolve().parent
     schemas = sorted((here.parents[1] / "schemas" / "sheets").glob("*.yaml"))
-    code = [here / "sheets.py", here / "layout.py"]
+    code = [here / "sheets.py", here / "layout.py", here / "prisma.py"]
     h.update(json.dumps(vocabularies, sort_keys=True).encode())
     for name, path in [*sorted(files.items()), *((p.name, p) for p in schemas + code)]:
         h.update(name.encode() + b"\0")
@@ -81,20 +81,49 @@ def fingerprint(files: dict[str, Path], vocabularies: dict[str, list[str]]) -> s
     return h.hexdigest()
 
 
-def validate_once(files: dict[str, Path], vocabularies: dict[str, list[str]], stamp: str | Path) -> bool:
-    """Validate the sheets unless ``stamp`` records that these very inputs already passed.
+def validate_once(
+    files: dict[str, Path],
+    vocabularies: dict[str, list[str]],
+    stamp: str | Path,
+    prisma: dict | None = None,
+    config_source: str = "config",
+) -> bool:
+    """Validate the sheets, and the PRISMA counts against them, unless ``stamp`` records that these very
+    inputs already passed.
 
     Raises :class:`~umbrella.errors.InputError` with every problem. Returns whether validation ran. Cheap
     when nothing changed (hashing only), so the Snakefile calls it on every invocation: a bad cell is then
     reported before any job starts, `-n` included, and no output is written.
     """
     stamp = Path(stamp)
-    key = fingerprint(files, vocabularies)
+    key = fingerprint(files, {**vocabularies, "prisma": prisma})
     if stamp.is_file() and stamp.read_text(encoding="utf-8") == key:
         return False
+    from .errors import InputError
+    from .prisma import check_prisma
     from .sheets import load_files  # pandas is imported only when validation must run
 
-    load_files(files, vocabularies)
+    problems = []
+    n_reviews = None
+    try:
+        n_reviews = len(load_files(files, vocabularies)["reviews"].table)
+    except InputError as exc:
+        problems += exc.problems
+    config_problems = check_prisma(prisma, n_reviews, config_source)
+    if problems or config_problems:
+        heading = (
+            "The extraction sheets and the configuration have problems"
+            if problems and config_problems
+            else ("The configuration has problems" if config_problems else None)
+        )
+        raise InputError(problems + [_last(p) for p in config_problems], heading=heading)
     stamp.parent.mkdir(parents=True, exist_ok=True)
     stamp.write_text(key, encoding="utf-8")
     return True
+
+
+def _last(problem: Problem) -> Problem:
+    """Config problems are listed after the sheets' problems."""
+    from dataclasses import replace
+
+    return replace(problem, order=10_000)

@@ -20,6 +20,7 @@ from .extract import REVIEW_TYPES, review_label
 from .layout import SHEETS
 from .quality import RATING_LABELS, TABLE_TYPES, RatingRule
 from .sheets import column_types, load_schema, sha256_file
+from .synthesis import SYNTHESIS_TABLE_TYPES
 from .tables import atomic_open, read_table
 
 AMSTAR2_LEVELS = {
@@ -198,6 +199,7 @@ def build_context(
         "studies": sheet_summary("studies"),
         "effects_sheet": sheet_summary("effects", "outcome_group"),
         "effects": effects_context(config, tables, figure_dirs or {}),
+        "synthesis": synthesis_context(config, tables),
         "study_effects": sheet_summary("study_effects", "outcome"),
         "implementation": sheet_summary("implementation", "cfir_domain"),
         "experiences": sheet_summary("experiences", "theme"),
@@ -324,6 +326,31 @@ def effects_context(
     return out
 
 
+def synthesis_context(config: Mapping, tables: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
+    """The implementation, experiences, question-overview and flow-diagram parts of the report."""
+    framework = config["synthesis"]["framework"]
+    out: dict[str, Any] = {"framework": framework["name"], "domains": framework["domains"]}
+    for name in ("questions", "implementation", "experiences", "prisma"):
+        table = tables.get(f"synthesis_{name}")
+        out[name] = None if table is None else _records(table)
+    for row in out["questions"] or []:
+        row["review_ids"] = (row["review_ids"] or "").replace(";", ", ")
+    for name in ("implementation", "experiences"):
+        for row in out[name] or []:
+            row["review_ids"] = (row["review_ids"] or "").replace(";", ", ")
+    if out["implementation"] is not None:
+        domains_seen = {r["domain"] for r in out["implementation"]}
+        out["domains_without_rows"] = [label for key, label in framework["domains"].items() if key not in domains_seen]
+        out["implementation_incomplete"] = sum(
+            1 for r in out["implementation"] if not (r["construct"] and r["factor"] and r["role"])
+        )
+    if out["experiences"] is not None:
+        out["experiences_without_findings"] = sum(1 for r in out["experiences"] if not r["n_findings"])
+    prisma = config.get("prisma")
+    out["prisma_note"] = prisma.get("included_difference") if prisma else None
+    return out
+
+
 def render(context: Mapping[str, Any], template: str | Path, css: str | Path) -> str:
     """Render the report template with autoescaping on; the CSS is inlined."""
     import jinja2
@@ -380,6 +407,8 @@ def _types(name: str) -> dict[str, str] | None:
         return TABLE_TYPES[name.removeprefix("quality_")]
     if name.startswith("effects_"):
         return EFFECT_TABLE_TYPES[name.removeprefix("effects_")]
+    if name.startswith("synthesis_"):
+        return SYNTHESIS_TABLE_TYPES[name.removeprefix("synthesis_")]
     return None
 
 

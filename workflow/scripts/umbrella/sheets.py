@@ -227,8 +227,6 @@ def parse_column(
         values = values.str.replace(r"^(\d{4})[-/.](\d{1,2})(?:[-/.]\d{1,2})?(?:[ T].*)?$", _ym, regex=True)
     if column == "doi":
         values = values.str.replace(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", "", regex=True, flags=re.I)
-    if spec.get("x-normalise") == "key":
-        values = values.map(lambda v: re.sub(r"[\s\-]+", "_", v.strip().lower()))
     separator = spec.get("x-list-separator")
     vocabulary = enum if enum is not None else spec.get("enum")
     if vocabulary is not None:
