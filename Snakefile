@@ -12,6 +12,7 @@ if not workflow.config_settings.configfiles:
 include: "workflow/rules/common.smk"
 include: "workflow/rules/extract.smk"
 include: "workflow/rules/quality.smk"
+include: "workflow/rules/overlap.smk"
 include: "workflow/rules/effects.smk"
 include: "workflow/rules/synthesis.smk"
 include: "workflow/rules/report.smk"

@@ -44,9 +44,9 @@ def test_sections_in_prior_order_and_absent_stages_said_plainly(sheets_dir: Path
     html = html_for(sheets_dir)
     positions = [html.index(f'<section id="{sid}">') for sid, _ in SECTIONS]
     assert positions == sorted(positions)
-    assert "no citation matrix was provided (sheet <code>studies</code> absent)" in html
+    assert "no citation matrix was extracted" in html
     assert "No pooled results were provided" in html
-    assert "Sheets not provided: amstar2, effects, studies, study_effects, implementation, experiences." in html
+    assert "Sheets not provided: amstar2, effects, studies, citation_matrix, study_effects, implementation" in html
     assert "Adams 2019" in html and "Brown 2020" in html
 
 

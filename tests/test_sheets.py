@@ -159,7 +159,7 @@ def test_sheet_given_twice_and_reviews_missing(tmp_path: Path) -> None:
     files, found = find_sheets(folder)
     assert [p.describe() for p in found] == [
         f"{folder / 'effect.csv'}: is not a sheet name; rename it to effects.csv if it is the effects sheet "
-        "(sheet names: reviews, amstar2, effects, studies, study_effects, implementation, experiences)"
+        "(sheet names: reviews, amstar2, effects, studies, citation_matrix, study_effects, implementation, experiences)"
     ]
     files, found = find_sheets(tmp_path / "nowhere")
     assert "does not exist" in found[0].message

@@ -75,6 +75,8 @@ def test_default_run_shows_the_visible_parts_of_tables_5_to_7(default_run: Path)
     assert "No finding in the sheet for: Inner setting, Individuals, Implementation process." in html
     assert "Overview of the research questions" in html and "adequate training and supervision" in html
     assert "no flow diagram is drawn" in html
+    assert "no citation matrix was extracted" in html and "reports 426 primary studies" in html
+    assert not (default_run / "results/overlap").exists()
 
 
 def test_second_run_has_nothing_to_do(default_run: Path) -> None:
@@ -120,8 +122,12 @@ def test_simulated_run_replaces_the_default_config(tmp_path: Path) -> None:
     groups = {line.split(",")[3] for line in (work / "results/extract/effects.csv").read_text().splitlines()[1:]}
     forests = list((work / "results/effects/forest").glob("forest_*.svg"))
     assert len(forests) == len(groups) >= 3
-    assert html.count('src="data:image/svg+xml;base64,') == 3 + 1 + len(forests) + 2  # + implementation, flow
+    # quality 3, evidence map, forests, implementation, flow, overlap heatmap
+    assert html.count('src="data:image/svg+xml;base64,') == 3 + 1 + len(forests) + 2 + 1
     assert "PRISMA 2020 flow of the selection of reviews" in html
+    overall = (work / "results/overlap/cca_overall.csv").read_text(encoding="utf-8").splitlines()
+    assert overall[0] == "scope,N,r,c,x,cca,cca_adjusted,band" and overall[1].startswith("all reviews,903,189,35,")
+    assert "Pairs of reviews" in html and "Overlap per outcome" in html and "Overlapping evidence:" in html
     prisma = (work / "results/synthesis/prisma.csv").read_text(encoding="utf-8")
     assert "Included,reviews_included,Reviews included in the overview,,35" in prisma
 

@@ -60,6 +60,16 @@ if config["prisma"]:
     SYNTHESIS_OUTPUTS["prisma"] = "results/synthesis/prisma.csv"
     SYNTHESIS_OUTPUTS["prisma_figure"] = "results/synthesis/prisma.svg"
 
+HAS_OVERLAP = "studies" in SHEET_FILES or "citation_matrix" in SHEET_FILES
+OVERLAP_OUTPUTS = {
+    "overall": "results/overlap/cca_overall.csv",
+    "pairwise": "results/overlap/cca_pairwise.csv",
+    "frequency": "results/overlap/study_frequency.csv",
+    "review_studies": "results/overlap/review_studies.csv",
+    "by_outcome": "results/overlap/cca_by_outcome.csv",
+    "figure": "results/overlap/cca_pairwise.svg",
+}
+
 REVIEW_TABLES = {
     "reviews": "results/extract/reviews.csv",
     "by_type": "results/extract/reviews_by_type.csv",
@@ -79,6 +89,10 @@ def report_inputs(wildcards=None):
     for name, path in SYNTHESIS_OUTPUTS.items():
         kind = "figure" if path.endswith(".svg") else "table"
         inputs[f"{kind}_synthesis_{name}"] = path
+    if HAS_OVERLAP:
+        for name, path in OVERLAP_OUTPUTS.items():
+            kind = "figure" if path.endswith(".svg") else "table"
+            inputs[f"{kind}_overlap_{name}"] = path
     if HAS_EFFECTS:
         inputs.update({f"table_effects_{name}": path for name, path in EFFECT_TABLES.items()})
         inputs.update({f"figure_effects_{name}": path for name, path in EFFECT_FIGURES.items()})

@@ -15,6 +15,7 @@ SHEETS: tuple[str, ...] = (
     "amstar2",
     "effects",
     "studies",
+    "citation_matrix",
     "study_effects",
     "implementation",
     "experiences",

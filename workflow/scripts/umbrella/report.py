@@ -18,6 +18,7 @@ from . import __version__
 from .effects import EFFECT_TABLE_TYPES, FLAG_WORDS, EffectSettings, forest_file_names
 from .extract import REVIEW_TYPES, review_label
 from .layout import SHEETS
+from .overlap import BANDS, OVERLAP_TABLE_TYPES, OverlapSettings
 from .quality import RATING_LABELS, TABLE_TYPES, RatingRule
 from .sheets import column_types, load_schema, sha256_file
 from .synthesis import SYNTHESIS_TABLE_TYPES
@@ -164,7 +165,8 @@ def build_context(
         n = int(reviews[column].isna().sum())
         if n:
             gaps.append(f"{n} of {n_reviews} reviews have no {words} in the sheets.")
-    absent = [name for name in SHEETS[1:] if name not in present]
+    alternatives = {"studies": "citation_matrix", "citation_matrix": "studies"}
+    absent = [name for name in SHEETS[1:] if name not in present and alternatives.get(name) not in present]
     if absent:
         gaps.append("Sheets not provided: " + ", ".join(absent) + ".")
 
@@ -200,6 +202,7 @@ def build_context(
         "effects_sheet": sheet_summary("effects", "outcome_group"),
         "effects": effects_context(config, tables, figure_dirs or {}),
         "synthesis": synthesis_context(config, tables),
+        "overlap": overlap_context(config, tables, dict(zip(reviews["review_id"], review_label(reviews), strict=True))),
         "study_effects": sheet_summary("study_effects", "outcome"),
         "implementation": sheet_summary("implementation", "cfir_domain"),
         "experiences": sheet_summary("experiences", "theme"),
@@ -287,6 +290,11 @@ def effects_context(
     rows = tables["effects_review_effects"].assign(outcome_group=lambda d: d["outcome_group"].fillna("Ungrouped"))
     summary = tables["effects_outcome_summary"]
     forests = figure_dirs.get("effects_forest", {})
+    overlap_by_group = {}
+    if "overlap_by_outcome" in tables:
+        scoped = tables["overlap_by_outcome"]
+        scoped = scoped[scoped["scope"] == "effects_outcome_group"]
+        overlap_by_group = {row["outcome"]: row for row in _records(scoped)}
     names = forest_file_names(list(rows["outcome_group"]))
     groups = []
     for group, g in rows.groupby("outcome_group", sort=True):
@@ -303,6 +311,7 @@ def effects_context(
                 "summary": _records(summ[summ["scope"] == "outcome_group"])[0],
                 "outcomes": _records(summ[summ["scope"] == "outcome"]),
                 "forest": forests.get(names[group]),
+                "overlap": overlap_by_group.get(group),
                 "flags": [(f, FLAG_WORDS.get(f, f)) for f in flags],
             }
         )
@@ -321,6 +330,39 @@ def effects_context(
             "n_results": len(rows),
             "n_incomplete": int(rows["flag_incomplete"].sum()),
             "n_flagged": int((rows["flags"].fillna("") != "").sum()),
+        }
+    )
+    return out
+
+
+def overlap_context(config: Mapping, tables: Mapping[str, pd.DataFrame], labels: Mapping[str, str]) -> dict[str, Any]:
+    """The overlap section: assumptions, overall and adjusted CCA, study frequency, the most overlapping pairs,
+    per-outcome overlap."""
+    settings = OverlapSettings.from_config(config.get("overlap"))
+    out: dict[str, Any] = {"assumptions": settings.describe(), "built": "overlap_overall" in tables}
+    published = config.get("published") or {}
+    out["published_n_primary_studies"] = published.get("n_primary_studies")
+    if not out["built"]:
+        return out
+    pairs = tables["overlap_pairwise"].sort_values(
+        ["cca", "n_overlap", "review_a", "review_b"], ascending=[False, False, True, True]
+    )
+    top = _records(pairs.head(10))
+    for row in top:
+        row["label_a"], row["label_b"] = (
+            labels.get(row["review_a"], row["review_a"]),
+            labels.get(row["review_b"], row["review_b"]),
+        )
+    bands = tables["overlap_pairwise"]["band"].value_counts()
+    out.update(
+        {
+            "overall": _records(tables["overlap_overall"])[0],
+            "frequency": _records(tables["overlap_frequency"]),
+            "top_pairs": top,
+            "n_pairs": len(pairs),
+            "band_counts": [(name, int(bands.get(name, 0))) for _, name in BANDS],
+            "by_outcome": _records(tables["overlap_by_outcome"]),
+            "heatmap": len(tables["overlap_review_studies"]) <= settings.heatmap_max_reviews,
         }
     )
     return out
@@ -407,6 +449,8 @@ def _types(name: str) -> dict[str, str] | None:
         return TABLE_TYPES[name.removeprefix("quality_")]
     if name.startswith("effects_"):
         return EFFECT_TABLE_TYPES[name.removeprefix("effects_")]
+    if name.startswith("overlap_"):
+        return OVERLAP_TABLE_TYPES[name.removeprefix("overlap_")]
     if name.startswith("synthesis_"):
         return SYNTHESIS_TABLE_TYPES[name.removeprefix("synthesis_")]
     return None

@@ -96,8 +96,10 @@ def read_raw(path: str | Path, display: str | None = None) -> tuple[pd.DataFrame
             problems.append(Problem(display, row=1, column=h, message="this column appears twice in the header"))
         seen.setdefault(h, i)
     keep = [i for i, h in enumerate(headers) if not (h.startswith("unnamed:") or h == "")]
+    originals = [str(c).strip() for c in df.columns]
     df = df.iloc[:, keep]
     df.columns = [headers[i] for i in keep]
+    df.attrs["headers"] = {headers[i]: originals[i] for i in keep}
     df = df.loc[:, ~df.columns.duplicated()]
     df = df.astype(str).apply(lambda s: s.str.strip())
     # Rows that are entirely blank (trailing rows in Excel) are not data.
@@ -314,6 +316,8 @@ def parse_sheet(
     schema = load_schema(sheet)
     props: dict = schema["properties"]
     meta = schema.get("x-sheet", {})
+    if meta.get("wide"):
+        return parse_wide_matrix(raw, display)
     vocabularies = vocabularies or {}
     problems: list[Problem] = []
     required = list(schema.get("required", []))
@@ -370,6 +374,61 @@ def parse_sheet(
     for check in meta.get("checks", []):
         problems += ROW_CHECKS[check](typed, display)
     return typed, extras, problems
+
+
+WIDE_VALUES = {"1": "1", "1.0": "1", "0": None, "0.0": None, "": None, "na": "NA", "n/a": "NA"}
+
+
+def parse_wide_matrix(raw: pd.DataFrame, display: str) -> tuple[pd.DataFrame, list[str], list[Problem]]:
+    """A wide 0/1/NA citation matrix (first column = study ids, other columns = review ids) as a long table
+    (study_id, review_id, value) of its 1 and NA cells, indexed by spreadsheet row; every bad cell is a problem.
+    """
+    problems: list[Problem] = []
+    if raw.shape[1] < 2:
+        problems.append(
+            Problem(display, row=1, message="needs a first column of study ids and one column per review", order=-1)
+        )
+        return pd.DataFrame(columns=["study_id", "review_id", "value"]), [], problems
+    headers = raw.attrs.get("headers", {})
+    raw = raw.rename(columns=lambda c: headers.get(c, c))  # review ids keep their case
+    original = list(raw.columns)
+    study_col, review_cols = original[0], original[1:]
+    ids = raw[study_col]
+    for row in raw.index[ids.eq("")]:
+        problems.append(
+            Problem(display, row=int(row), column=study_col, value="", message="is blank; a study id is required")
+        )
+    dup = ids.ne("") & ids.duplicated(keep=False)
+    first: dict[str, int] = {}
+    for row, value in ids[dup].items():
+        if value in first:
+            problems.append(
+                Problem(
+                    display,
+                    row=int(row),
+                    column=study_col,
+                    value=value,
+                    message=f"duplicate study id; also in row {first[value]}",
+                )
+            )
+        else:
+            first[value] = int(row)
+    cells = raw[review_cols].apply(lambda s: s.str.lower())
+    known = cells.isin(list(WIDE_VALUES))
+    for col in review_cols:
+        for row, value in raw.loc[~known[col], col].items():
+            problems.append(
+                Problem(
+                    display, row=int(row), column=col, value=value, message="is not allowed; allowed: 1, 0, blank, NA"
+                )
+            )
+    mapped = cells.where(known).apply(lambda s: s.map(WIDE_VALUES))
+    long = mapped.assign(study_id=ids).melt(
+        id_vars="study_id", var_name="review_id", value_name="value", ignore_index=False
+    )
+    long = long[long["value"].notna()]
+    long.index.name = None
+    return long[["study_id", "review_id", "value"]].astype(object), [], problems
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -529,6 +588,19 @@ def check_references(sheets: Mapping[str, Sheet]) -> list[Problem]:
                 continue
             values = sheet.table[col]
             unknown = values.notna() & ~values.isin(known)
+            if load_schema(name).get("x-sheet", {}).get("wide"):
+                for value in sorted(set(values[unknown])):
+                    close = difflib.get_close_matches(value, sorted(known), n=1)
+                    hint = f"; did you mean {close[0]!r}?" if close else ""
+                    problems.append(
+                        Problem(
+                            sheet.display,
+                            row=1,
+                            column=value,
+                            message=f"this column is not a review_id of the reviews sheet{hint}",
+                        )
+                    )
+                continue
             for row, value in values[unknown].items():
                 close = difflib.get_close_matches(value, sorted(known), n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
@@ -590,6 +662,14 @@ def load_files(
         table, extras, sheet_problems = parse_sheet(name, raw, display, vocabularies)
         problems += [_with_order(p, order) for p in sheet_problems]
         sheets[name] = Sheet(name, path, display, table, extras)
+    if "studies" in files and "citation_matrix" in files:
+        problems.append(
+            Problem(
+                str(files["citation_matrix"]),
+                message=f"give the citation matrix once: {Path(files['studies']).name} (long) or this wide sheet",
+                order=SHEETS.index("citation_matrix") * 10,
+            )
+        )
     ref_problems = check_references(sheets)
     problems += [_with_order(p, SHEETS.index(_sheet_of(p, sheets))) for p in ref_problems]
     if problems:

@@ -1,0 +1,14 @@
+from umbrella.runner import run
+
+
+def main(snakemake):
+    from umbrella.overlap_stage import run_overlap
+
+    run_overlap(
+        inputs=dict(snakemake.input.items()),
+        settings=snakemake.params.settings,
+        outputs=dict(snakemake.output.items()),
+    )
+
+
+run(snakemake, main)  # noqa: F821
