@@ -77,6 +77,7 @@ def test_default_run_shows_the_visible_parts_of_tables_5_to_7(default_run: Path)
     assert "no flow diagram is drawn" in html
     assert "no citation matrix was extracted" in html and "reports 426 primary studies" in html
     assert not (default_run / "results/overlap").exists()
+    assert not (default_run / "results/effects/pooled.csv").exists()
 
 
 def test_second_run_has_nothing_to_do(default_run: Path) -> None:
@@ -122,8 +123,12 @@ def test_simulated_run_replaces_the_default_config(tmp_path: Path) -> None:
     groups = {line.split(",")[3] for line in (work / "results/extract/effects.csv").read_text().splitlines()[1:]}
     forests = list((work / "results/effects/forest").glob("forest_*.svg"))
     assert len(forests) == len(groups) >= 3
-    # quality 3, evidence map, forests, implementation, flow, overlap heatmap
-    assert html.count('src="data:image/svg+xml;base64,') == 3 + 1 + len(forests) + 2 + 1
+    # quality 3, evidence map, forests, implementation, flow, overlap heatmap, umbrella forest
+    assert html.count('src="data:image/svg+xml;base64,') == 3 + 1 + len(forests) + 2 + 1 + 1
+    pooled = (work / "results/effects/pooled.csv").read_text(encoding="utf-8").splitlines()
+    assert pooled[0].startswith("outcome,review_id,measure,k,n_cases,n_controls,n_total,estimate,se,ci_lower")
+    assert len(pooled) == 1 + 9  # 3 outcomes x 3 reviews
+    assert "Re-analysis of study-level data" in html and "Ioannidis classes" in html
     assert "PRISMA 2020 flow of the selection of reviews" in html
     overall = (work / "results/overlap/cca_overall.csv").read_text(encoding="utf-8").splitlines()
     assert overall[0] == "scope,N,r,c,x,cca,cca_adjusted,band" and overall[1].startswith("all reviews,903,189,35,")

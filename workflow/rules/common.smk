@@ -60,6 +60,12 @@ if config["prisma"]:
     SYNTHESIS_OUTPUTS["prisma"] = "results/synthesis/prisma.csv"
     SYNTHESIS_OUTPUTS["prisma_figure"] = "results/synthesis/prisma.svg"
 
+HAS_STUDY_EFFECTS = "study_effects" in SHEET_FILES
+REANALYSIS_OUTPUTS = {
+    "pooled": "results/effects/pooled.csv",
+    "study_effect_sizes": "results/effects/study_effect_sizes.csv",
+    "forest": "results/effects/umbrella_forest.svg",
+}
 HAS_OVERLAP = "studies" in SHEET_FILES or "citation_matrix" in SHEET_FILES
 OVERLAP_OUTPUTS = {
     "overall": "results/overlap/cca_overall.csv",
@@ -93,6 +99,9 @@ def report_inputs(wildcards=None):
         for name, path in OVERLAP_OUTPUTS.items():
             kind = "figure" if path.endswith(".svg") else "table"
             inputs[f"{kind}_overlap_{name}"] = path
+    if HAS_STUDY_EFFECTS:
+        inputs["table_reanalysis_pooled"] = REANALYSIS_OUTPUTS["pooled"]
+        inputs["figure_reanalysis_forest"] = REANALYSIS_OUTPUTS["forest"]
     if HAS_EFFECTS:
         inputs.update({f"table_effects_{name}": path for name, path in EFFECT_TABLES.items()})
         inputs.update({f"figure_effects_{name}": path for name, path in EFFECT_FIGURES.items()})

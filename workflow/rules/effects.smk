@@ -33,3 +33,33 @@ rule summarise_effects:
         ENV
     script:
         "../scripts/summarise_effects.py"
+
+
+rule reanalyse_studies:
+    input:
+        study_effects="results/extract/study_effects.csv",
+        reviews="results/extract/reviews.csv",
+    output:
+        pooled=report(
+            REANALYSIS_OUTPUTS["pooled"],
+            caption="../report/pooled.rst",
+            category="Effects",
+        ),
+        study_effect_sizes=report(
+            REANALYSIS_OUTPUTS["study_effect_sizes"],
+            caption="../report/study_effect_sizes.rst",
+            category="Effects",
+        ),
+        forest=report(
+            REANALYSIS_OUTPUTS["forest"],
+            caption="../report/umbrella_forest.rst",
+            category="Effects",
+        ),
+    params:
+        settings=config["reanalysis"],
+    log:
+        "logs/reanalyse_studies.log",
+    conda:
+        ENV
+    script:
+        "../scripts/reanalyse_studies.py"

@@ -18,6 +18,7 @@ from . import __version__
 from .effects import EFFECT_TABLE_TYPES, FLAG_WORDS, EffectSettings, forest_file_names
 from .extract import REVIEW_TYPES, review_label
 from .layout import SHEETS
+from .meta import POOLED_TYPES, MetaSettings
 from .overlap import BANDS, OVERLAP_TABLE_TYPES, OverlapSettings
 from .quality import RATING_LABELS, TABLE_TYPES, RatingRule
 from .sheets import column_types, load_schema, sha256_file
@@ -202,6 +203,9 @@ def build_context(
         "effects_sheet": sheet_summary("effects", "outcome_group"),
         "effects": effects_context(config, tables, figure_dirs or {}),
         "synthesis": synthesis_context(config, tables),
+        "reanalysis": reanalysis_context(
+            config, tables, dict(zip(reviews["review_id"], review_label(reviews), strict=True))
+        ),
         "overlap": overlap_context(config, tables, dict(zip(reviews["review_id"], review_label(reviews), strict=True))),
         "study_effects": sheet_summary("study_effects", "outcome"),
         "implementation": sheet_summary("implementation", "cfir_domain"),
@@ -335,6 +339,22 @@ def effects_context(
     return out
 
 
+def reanalysis_context(
+    config: Mapping, tables: Mapping[str, pd.DataFrame], labels: Mapping[str, str]
+) -> dict[str, Any]:
+    """The re-analysis subsection: conventions, one row per re-run meta-analysis with its class and GRADE."""
+    settings = MetaSettings.from_config(config.get("reanalysis"))
+    out: dict[str, Any] = {"conventions": settings.describe(), "built": "reanalysis_pooled" in tables}
+    if out["built"]:
+        rows = _records(tables["reanalysis_pooled"])
+        for row in rows:
+            row["review"] = labels.get(row["review_id"], row["review_id"])
+            row["effect_text"] = effect_text(row)
+        out["rows"] = rows
+        out["classes"] = {c: sum(r["class_ioannidis"] == c for r in rows) for c in ("I", "II", "III", "IV", "ns")}
+    return out
+
+
 def overlap_context(config: Mapping, tables: Mapping[str, pd.DataFrame], labels: Mapping[str, str]) -> dict[str, Any]:
     """The overlap section: assumptions, overall and adjusted CCA, study frequency, the most overlapping pairs,
     per-outcome overlap."""
@@ -449,6 +469,8 @@ def _types(name: str) -> dict[str, str] | None:
         return TABLE_TYPES[name.removeprefix("quality_")]
     if name.startswith("effects_"):
         return EFFECT_TABLE_TYPES[name.removeprefix("effects_")]
+    if name == "reanalysis_pooled":
+        return POOLED_TYPES
     if name.startswith("overlap_"):
         return OVERLAP_TABLE_TYPES[name.removeprefix("overlap_")]
     if name.startswith("synthesis_"):

@@ -1,0 +1,262 @@
+"""The re-analysis engine against metafor's dat.bcg results, effect sizes by hand, tests, classes, GRADE."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import ROOT
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+from umbrella.meta import (
+    MetaSettings,
+    egger,
+    excess_significance,
+    fit,
+    grade,
+    ioannidis,
+    leave_one_out,
+    pad,
+    reanalyse,
+    study_effect_sizes,
+)
+
+BCG = ROOT.parent / "shared/data/reference_cases/metafor_dat.bcg_logRR.csv"
+pytestmark = pytest.mark.skipif(not BCG.exists(), reason="shared reference cases not available")
+
+# metafor 3.8 rma(yi, vi, method=...) on dat.bcg (reference_cases/SOURCES.md)
+METAFOR = {
+    "REML": (-0.714532, 0.179782, -1.066898, -0.362167, 0.313243),
+    "DL": (-0.714117, 0.178742, -1.064445, -0.363789, 0.308760),
+    "PM": (-0.714970, 0.180898, -1.069524, -0.360417, 0.318094),
+    "ML": (-0.711199, 0.171897, -1.048111, -0.374288, 0.280028),
+    "FE": (-0.430285, 0.040499, -0.509661, -0.350909, 0.0),
+}
+ITERATIVE = {"REML", "PM", "ML"}
+
+
+@pytest.fixture(scope="module")
+def bcg():
+    d = pd.read_csv(BCG)
+    padded, _ = pad(np.zeros(len(d), dtype=int), d["yi"].to_numpy(), d["vi"].to_numpy())
+    return padded
+
+
+def close(value: float, expected: float, rel: float) -> bool:
+    return value == pytest.approx(expected, rel=rel, abs=1e-6)
+
+
+@pytest.mark.parametrize("method", list(METAFOR))
+def test_every_estimator_matches_metafor(bcg, method: str) -> None:
+    res = fit(bcg, MetaSettings(tau2=method))
+    est, se, lo, hi, tau2 = METAFOR[method]
+    # metafor prints 6 decimals and stops its iterative tau² at a tolerance (1e-4 on tau², per SOURCES.md);
+    # estimates that depend on an iterative tau² inherit that tolerance.
+    rel = 1e-4 if method in ITERATIVE else 1e-5
+    assert close(res["estimate"][0], est, rel) and close(res["se"][0], se, rel)
+    assert close(res["ci_lower"][0], lo, rel) and close(res["ci_upper"][0], hi, rel)
+    assert res["tau2"][0] == pytest.approx(tau2, abs=1e-4 if method in ITERATIVE else 1e-6)
+    assert res["q"][0] == pytest.approx(152.2330, abs=1e-4)
+
+
+def test_reml_and_dl_match_to_the_printed_precision(bcg) -> None:
+    reml = fit(bcg, MetaSettings(tau2="REML"))
+    assert reml["estimate"][0] == pytest.approx(-0.714532, abs=5e-7)
+    assert reml["se"][0] == pytest.approx(0.179782, abs=5e-7)
+    assert reml["tau2"][0] == pytest.approx(0.313243, abs=5e-7)
+
+
+def test_hartung_knapp(bcg) -> None:
+    res = fit(bcg, MetaSettings(tau2="REML", ci="hksj"))
+    assert res["se"][0] == pytest.approx(0.180792, abs=5e-7)
+    assert (res["ci_lower"][0], res["ci_upper"][0]) == pytest.approx((-1.108444, -0.320621), abs=5e-6)
+
+
+def test_i2_both_definitions(bcg) -> None:
+    assert fit(bcg, MetaSettings(i2="q"))["i2"][0] == pytest.approx(92.1173, abs=5e-5)
+    assert fit(bcg, MetaSettings(i2="tau2"))["i2"][0] == pytest.approx(92.2214, abs=5e-4)
+    assert fit(bcg, MetaSettings(tau2="DL", i2="tau2"))["i2"][0] == pytest.approx(92.1173, abs=5e-4)
+
+
+def test_prediction_interval_distributions(bcg) -> None:
+    z = fit(bcg, MetaSettings(prediction_interval="z"))
+    assert (z["pi_lower"][0], z["pi_upper"][0]) == pytest.approx((-1.866692, 0.437628), abs=5e-6)
+    t = fit(bcg, MetaSettings())
+    half = stats.t.ppf(0.975, 12) * math.sqrt(t["se"][0] ** 2 + t["tau2"][0])
+    assert (t["pi_lower"][0], t["pi_upper"][0]) == pytest.approx((t["estimate"][0] - half, t["estimate"][0] + half))
+    t2 = fit(bcg, MetaSettings(prediction_interval="t_k_minus_2"))
+    assert t2["pi_lower"][0] < t["pi_lower"][0]
+
+
+def test_egger(bcg) -> None:
+    t, p = egger(bcg)
+    assert t[0] == pytest.approx(-1.4013, abs=5e-5) and p[0] == pytest.approx(0.1887, abs=5e-5)
+
+
+def test_leave_one_out(bcg) -> None:
+    _, estimates = leave_one_out(bcg, MetaSettings())
+    expected = [-0.7071, -0.6540, -0.6856, -0.6284, -0.7642, -0.7109, -0.6552, -0.7948, -0.7412, -0.6530,
+                -0.7579, -0.7598, -0.7775]  # fmt: skip
+    assert estimates[0] == pytest.approx(expected, abs=5e-5)
+
+
+def test_vectorised_fit_equals_one_outcome_at_a_time(bcg) -> None:
+    d = pd.read_csv(BCG)
+    codes = np.arange(len(d)) % 3
+    together, _ = pad(codes, d["yi"].to_numpy(), d["vi"].to_numpy())
+    joint = fit(together, MetaSettings())
+    for g in range(3):
+        alone, _ = pad(
+            np.zeros((codes == g).sum(), dtype=int), d["yi"][codes == g].to_numpy(), d["vi"][codes == g].to_numpy()
+        )
+        single = fit(alone, MetaSettings())
+        for key in ("estimate", "se", "tau2", "i2", "pi_lower"):
+            assert joint[key][g] == pytest.approx(single[key][0], rel=1e-10, abs=1e-12)
+
+
+def test_reml_converges_where_the_likelihood_is_flat_or_extreme() -> None:
+    y = np.array([0.0, 10.0, -10.0, 0.1, 1e-3, 5.0])
+    v = np.array([1e-6, 1e-6, 1e-6, 100.0, 100.0, 1e-4])
+    padded, _ = pad(np.array([0, 0, 0, 1, 1, 2]), y, v)
+    res = fit(padded, MetaSettings())
+    assert np.isfinite(res["tau2"][0]) and res["tau2"][0] > 50  # huge heterogeneity found
+    assert res["tau2"][1] == 0.0  # no heterogeneity: boundary
+    assert np.isnan(res["tau2"][2]) and res["estimate"][2] == pytest.approx(5.0)  # a single study
+
+
+def frame(**columns) -> pd.DataFrame:
+    return pd.DataFrame(columns)
+
+
+def test_study_effect_sizes_by_hand() -> None:
+    d = frame(
+        measure=["OR", "OR", "RR", "RD", "SMD", "MD", "SMD", "OR"],
+        events_treat=[10, 0, 10, 10, None, None, None, None],
+        n_treat=[100, 50, 100, 100, 20, 20, None, None],
+        events_control=[20, 5, 20, 20, None, None, None, None],
+        n_control=[100, 50, 100, 100, 30, 30, None, None],
+        mean_treat=[None, None, None, None, 10.0, 10.0, None, None],
+        sd_treat=[None, None, None, None, 2.0, 2.0, None, None],
+        mean_control=[None, None, None, None, 12.0, 12.0, None, None],
+        sd_control=[None, None, None, None, 3.0, 3.0, None, None],
+        estimate=[None, None, None, None, None, None, -0.4, 2.0],
+        se=[None, None, None, None, None, None, 0.2, None],
+        ci_lower=[None] * 7 + [1.0],
+        ci_upper=[None] * 7 + [4.0],
+    )
+    es = study_effect_sizes(d)
+    assert es["yi"][0] == pytest.approx(math.log(10 * 80 / (90 * 20)))
+    assert es["vi"][0] == pytest.approx(1 / 10 + 1 / 90 + 1 / 20 + 1 / 80)
+    assert es["yi"][1] == pytest.approx(math.log(0.5 * 45.5 / (50.5 * 5.5)))  # 0.5 added: a zero cell
+    assert es["yi"][2] == pytest.approx(math.log(0.1 / 0.2))
+    assert es["vi"][2] == pytest.approx(1 / 10 - 1 / 100 + 1 / 20 - 1 / 100)
+    assert (es["yi"][3], es["vi"][3]) == pytest.approx((-0.1, 0.1 * 0.9 / 100 + 0.2 * 0.8 / 100))
+    sp = math.sqrt((19 * 4 + 29 * 9) / 48)
+    j = 1 - 3 / (4 * 48 - 1)
+    g = j * (-2 / sp)
+    assert es["yi"][4] == pytest.approx(g) and es["vi"][4] == pytest.approx(1 / 20 + 1 / 30 + g**2 / 100)
+    assert (es["yi"][5], es["vi"][5]) == pytest.approx((-2.0, 4 / 20 + 9 / 30))
+    assert (es["yi"][6], es["vi"][6]) == pytest.approx((-0.4, 0.04))
+    assert es["yi"][7] == pytest.approx(math.log(2.0))
+    assert es["vi"][7] == pytest.approx((math.log(4.0) / (2 * stats.norm.ppf(0.975))) ** 2)
+    assert es["input"].tolist() == ["counts"] * 4 + ["means"] * 2 + ["se", "ci"]
+    assert es["n_cases"][0] == 30 and es["n_cases"][4] == 20  # events; else the intervention arm
+
+
+def pooled_row(**overrides) -> pd.DataFrame:
+    base = dict(
+        measure="SMD", k=10, p_value=1e-8, n_cases=2000.0, i2=20.0, pi_lower=0.1, pi_upper=0.9, egger_p=0.5,
+        esb_p=0.5, largest_ci_lower=0.2, largest_ci_upper=0.6, ci_lower=0.3, ci_upper=0.7, estimate=0.5,
+        n_total=3000.0, rob_low_pct=80.0,
+    )  # fmt: skip
+    base.update(overrides)
+    return pd.DataFrame([base])
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected", "missing"),
+    [
+        ({}, "I", ""),
+        ({"i2": 60.0}, "II", ""),
+        ({"i2": 60.0, "largest_ci_lower": -0.1}, "III", ""),
+        ({"p_value": 1e-4}, "III", ""),
+        ({"p_value": 1e-4, "n_cases": 500.0}, "IV", ""),
+        ({"p_value": 0.2}, "ns", ""),
+        ({"n_cases": float("nan")}, "IV", "cases > 1,000"),
+        ({"egger_p": float("nan")}, "II", "Egger"),
+        ({"pi_lower": -0.1}, "II", ""),
+        ({"measure": "OR", "estimate": 2.0, "ci_lower": 1.5, "ci_upper": 2.5, "pi_lower": 1.1, "pi_upper": 3.0,
+          "largest_ci_lower": 1.2, "largest_ci_upper": 3.0}, "I", ""),
+    ],
+)  # fmt: skip
+def test_ioannidis_classes(overrides: dict, expected: str, missing: str) -> None:
+    out = ioannidis(pooled_row(**overrides)).iloc[0]
+    assert out["class"] == expected
+    assert missing in out["not_assessable"]
+
+
+def test_grade_domains() -> None:
+    padded, _ = pad(np.zeros(10, dtype=int), np.full(10, 0.5), np.full(10, 0.04))
+    ratio = np.array([False])
+    assert grade(pooled_row(), padded, ratio).iloc[0]["grade"] == "High"
+    row = grade(pooled_row(rob_low_pct=60.0, egger_p=0.05), padded, ratio).iloc[0]
+    assert (
+        row["grade"] == "Weak" and "risk of bias −1" in row["downgrades"] and "publication bias −1" in row["downgrades"]
+    )
+    few = pad(np.zeros(3, dtype=int), np.full(3, 0.5), np.full(3, 0.04))[0]
+    assert grade(pooled_row(k=3), few, ratio).iloc[0]["grade"] == "Moderate"
+    imprecise = grade(pooled_row(ci_lower=-0.1, ci_upper=0.9, n_total=200.0), padded, ratio).iloc[0]
+    assert "imprecision −2" in imprecise["downgrades"]
+    unknown = grade(pooled_row(rob_low_pct=float("nan")), padded, ratio).iloc[0]
+    assert unknown["grade"] == "High" and "risk of bias" in unknown["not_assessed"]  # missing is not a failure
+
+
+def test_excess_significance_is_not_flagged_when_significance_matches_power() -> None:
+    y = np.array([0.05] * 38 + [0.3, -0.3])  # z = 0.5, and 2 of 40 significant: as expected with no effect
+    padded, _ = pad(np.zeros(40, dtype=int), y, np.full(40, 0.01))
+    assert excess_significance(padded, np.array([0.0]), np.array([0.0]))[0] == pytest.approx(0.5)
+    inflated, _ = pad(np.zeros(40, dtype=int), np.full(40, 0.25), np.full(40, 0.01))  # all significant
+    assert excess_significance(inflated, np.array([0.0]), np.array([0.02]))[0] < 0.001
+
+
+def test_reanalyse_groups_by_outcome_and_review() -> None:
+    d = pd.read_csv(BCG)
+    sheet = pd.DataFrame(
+        {
+            "outcome": ["TB"] * len(d),
+            "review_id": ["R1"] * 7 + ["R2"] * (len(d) - 7),
+            "study_id": [f"S{i}" for i in range(len(d))],
+            "measure": "RR",
+            "events_treat": d["tpos"],
+            "n_treat": d["tpos"] + d["tneg"],
+            "events_control": d["cpos"],
+            "n_control": d["cpos"] + d["cneg"],
+            "rob": ["low"] * 5 + ["high"] * (len(d) - 5),
+        }
+    )
+    pooled, studies = reanalyse(sheet, MetaSettings())
+    assert pooled[["outcome", "review_id", "k"]].values.tolist() == [["TB", "R1", 7], ["TB", "R2", 6]]
+    assert studies["yi"].to_numpy() == pytest.approx(d["yi"].to_numpy())
+    assert studies["vi"].to_numpy() == pytest.approx(d["vi"].to_numpy())
+    r1 = pooled.iloc[0]
+    assert 0 < r1["estimate"] < 1 and r1["ci_lower"] < r1["estimate"] < r1["ci_upper"]  # natural scale
+    assert r1["n_cases"] == int((d["tpos"] + d["cpos"])[:7].sum())
+    assert 0 < r1["rob_low_pct"] < 100 and pooled.iloc[1]["rob_low_pct"] == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    k=st.integers(2, 12),
+    seed=st.integers(0, 10_000),
+    method=st.sampled_from(["REML", "ML", "PM", "DL"]),
+)
+def test_tau2_is_non_negative_and_the_estimate_within_the_studies(k: int, seed: int, method: str) -> None:
+    rng = np.random.default_rng(seed)
+    y, v = rng.normal(0, 1, k), rng.uniform(0.01, 1, k)
+    padded, _ = pad(np.zeros(k, dtype=int), y, v)
+    res = fit(padded, MetaSettings(tau2=method))
+    assert res["tau2"][0] >= 0
+    assert y.min() - 1e-9 <= res["estimate"][0] <= y.max() + 1e-9

@@ -1,0 +1,15 @@
+from umbrella.runner import run
+
+
+def main(snakemake):
+    from umbrella.meta_stage import run_reanalysis
+
+    run_reanalysis(
+        study_effects=snakemake.input.study_effects,
+        reviews=snakemake.input.reviews,
+        settings=snakemake.params.settings,
+        outputs=dict(snakemake.output.items()),
+    )
+
+
+run(snakemake, main)  # noqa: F821
