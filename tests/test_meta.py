@@ -24,8 +24,7 @@ from umbrella.meta import (
     study_effect_sizes,
 )
 
-BCG = ROOT.parent / "shared/data/reference_cases/metafor_dat.bcg_logRR.csv"
-pytestmark = pytest.mark.skipif(not BCG.exists(), reason="shared reference cases not available")
+BCG = ROOT / "tests/data/metafor_dat.bcg_logRR.csv"
 
 # metafor 3.8 rma(yi, vi, method=...) on dat.bcg (reference_cases/SOURCES.md)
 METAFOR = {

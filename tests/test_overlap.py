@@ -24,7 +24,7 @@ from umbrella.overlap import (
 )
 from umbrella.sheets import load_dataset
 
-CCAR = ROOT.parent / "shared/data/reference_cases/ccaR_test_citation_matrix.csv"
+CCAR = ROOT / "tests/data/ccaR_test_citation_matrix.csv"
 DEFAULT = OverlapSettings()
 
 
@@ -41,7 +41,6 @@ def inclusions(pairs: dict[str, list[str]], years: dict[str, int] | None = None)
     return df
 
 
-@pytest.mark.skipif(not CCAR.exists(), reason="shared reference cases not available")
 def test_ccar_example_overall() -> None:
     m = build_matrix(long_from_wide(pd.read_csv(CCAR)), {}, DEFAULT)
     row = overall(m, DEFAULT).iloc[0]
