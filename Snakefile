@@ -21,4 +21,5 @@ include: "workflow/rules/report.smk"
 rule all:
     input:
         "reports/umbrella_review.html",
+        "reports/supplement.zip",
     default_target: True

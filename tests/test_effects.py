@@ -220,7 +220,7 @@ def test_outcome_summary_levels_counts_and_best_review() -> None:
     ]
     group = s.iloc[0]
     assert (group["n_reviews"], group["n_meta_analyses"], group["n_benefit"], group["n_null"]) == (4, 3, 2, 1)
-    assert (group["n_unknown"], group["max_k"], group["total_participants"]) == (1, 20, 2800)
+    assert (group["n_unknown"], group["max_k"], group["total_participants"]) == (1, 20, 2800)  # one result per review
     assert group["best_review"] == "R2" and group["best_amstar2"] == "high"  # highest rating first
     assert group["verdict"] == "mostly benefit"
     dep = s.iloc[2]

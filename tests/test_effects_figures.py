@@ -301,7 +301,7 @@ def test_write_forest_plots_one_file_per_group(rows, tmp_path):
         "forest_quality_of_life.svg",
         "forest_ungrouped.svg",
     ]
-    assert sorted(folder.iterdir()) == sorted(paths)
+    assert sorted(folder.iterdir()) == sorted(paths + [p.with_suffix(".png") for p in paths])  # + 300-dpi PNGs
     for path in paths:
         parse_svg(path)
 

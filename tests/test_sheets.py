@@ -136,6 +136,7 @@ def test_blank_required_cell(sheets_dir: Path) -> None:
         ("effects.csv", b"effect_id,review_id\n\xff\xfe\x00bad\n", "cannot be read as UTF-8"),
         ("effects.xlsx", b"this is not a workbook", "cannot be read"),
         ("effects.csv", b"", "the file is empty"),
+        ("effects.csv", b'effect_id,review_id\nE1,"A, "B" and C",x\n', "Expected 2 fields in line 2, saw 3"),
     ],
 )
 def test_unreadable_file(sheets_dir: Path, name: str, content: bytes, message: str) -> None:

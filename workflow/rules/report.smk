@@ -17,3 +17,40 @@ rule render_report:
         ENV
     script:
         "../scripts/render_report.py"
+
+
+rule record_provenance:
+    input:
+        **{f"sheet_{name}": str(path) for name, path in SHEET_FILES.items()},
+        configs=CONFIG_FILES,
+    output:
+        PROVENANCE,
+    params:
+        git=GIT,
+    log:
+        "logs/record_provenance.log",
+    conda:
+        ENV
+    script:
+        "../scripts/record_provenance.py"
+
+
+rule assemble_supplement:
+    input:
+        **{f"table_{label}": path for label, _, _, _, path in SUPPLEMENT_TABLES},
+        figures=SUPPLEMENT_FIGURES,
+        forest=FOREST_DIR if HAS_EFFECTS else [],
+        provenance=PROVENANCE,
+        dictionary="workflow/schemas/outputs.yaml",
+    output:
+        folder=directory("reports/supplement"),
+        archive="reports/supplement.zip",
+    params:
+        tables=[[label, name, title, source] for label, name, title, source, _ in SUPPLEMENT_TABLES],
+        title=config["title"],
+    log:
+        "logs/assemble_supplement.log",
+    conda:
+        ENV
+    script:
+        "../scripts/assemble_supplement.py"

@@ -10,6 +10,7 @@ def main(snakemake):
         tables={k.removeprefix("table_"): v for k, v in snakemake.input.items() if k.startswith("table_")},
         figures={k.removeprefix("figure_"): v for k, v in snakemake.input.items() if k.startswith("figure_")},
         figure_dirs={k.removeprefix("figdir_"): v for k, v in snakemake.input.items() if k.startswith("figdir_")},
+        provenance=snakemake.input.provenance,
         template=snakemake.input.template,
         css=snakemake.input.css,
         output=snakemake.output.html,

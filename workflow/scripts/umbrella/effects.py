@@ -405,7 +405,10 @@ SUMMARY_COLUMNS = [
     "best_amstar2",
     "verdict",
 ]
-PARTICIPANTS_NOTE = "sum as reported; reviews sharing primary studies count their participants more than once"
+PARTICIPANTS_NOTE = (
+    "sum over reviews of each review's largest reported n; reviews sharing primary studies count their "
+    "participants more than once"
+)
 
 
 def verdict(directions: pd.Series, n_reviews_with_results: int, mostly_share: float) -> str:
@@ -473,7 +476,7 @@ def outcome_summary(harmonised: pd.DataFrame, settings: EffectSettings) -> pd.Da
                     "n_harm": int((complete["direction"] == "harm").sum()),
                     "n_unknown": int((sub["direction"] == "unknown").sum()),
                     "max_k": sub["k_studies"].max(),
-                    "total_participants": sub["n_participants"].sum(min_count=1),
+                    "total_participants": sub.groupby("review_id")["n_participants"].max().sum(min_count=1),
                     "participants_note": PARTICIPANTS_NOTE,
                     "best_review": None if best is None else best["review"],
                     "best_effect_id": None if best is None else best["effect_id"],

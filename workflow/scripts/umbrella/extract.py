@@ -103,6 +103,7 @@ def counts_by_year(reviews: pd.DataFrame) -> pd.DataFrame:
 CHARACTERISTICS_COLUMNS = [
     "review_id",
     "review",
+    "title",
     "year",
     "review_type",
     "research_questions",

@@ -67,6 +67,15 @@ def find_sheets(data_dir: str | Path) -> tuple[dict[str, Path], list[Problem]]:
     return found, problems
 
 
+def sha256_of(path: str | Path) -> str:
+    """SHA-256 of a file, read in chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
 def fingerprint(files: dict[str, Path], vocabularies: dict) -> str:
     """A hash of everything validation depends on: the sheet files, the config's vocabularies, the schemas
     and the validating code. Equal fingerprints mean an earlier validation still holds."""

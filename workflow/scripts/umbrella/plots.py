@@ -47,9 +47,14 @@ def figure(width: float, height: float) -> tuple[plt.Figure, plt.Axes]:
     return plt.subplots(figsize=(width, height))
 
 
+PNG_DPI = 300
+
+
 def save_svg(fig: plt.Figure, path: str | Path) -> None:
-    """Write ``fig`` as SVG whose bytes depend only on its content (fixed hash salt, no date), then close it."""
+    """Write ``fig`` as SVG and, beside it, as a 300-dpi PNG (for slides and journals), both with bytes that
+    depend only on the content (fixed hash salt, no date or software stamp), then close it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, format="svg", metadata={"Date": None}, bbox_inches="tight")
+    fig.savefig(path.with_suffix(".png"), format="png", dpi=PNG_DPI, metadata={"Software": None}, bbox_inches="tight")
     plt.close(fig)

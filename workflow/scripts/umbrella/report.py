@@ -7,6 +7,7 @@ through Jinja2's autoescaping; the few pieces of markup built here (the SVG char
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -17,11 +18,11 @@ import pandas as pd
 from . import __version__
 from .effects import EFFECT_TABLE_TYPES, FLAG_WORDS, EffectSettings, forest_file_names
 from .extract import REVIEW_TYPES, review_label
-from .layout import SHEETS
+from .layout import SHEETS, sha256_of
 from .meta import POOLED_TYPES, MetaSettings
 from .overlap import BANDS, OVERLAP_TABLE_TYPES, OverlapSettings
 from .quality import RATING_LABELS, TABLE_TYPES, RatingRule
-from .sheets import column_types, load_schema, sha256_file
+from .sheets import column_types, load_schema
 from .synthesis import SYNTHESIS_TABLE_TYPES
 from .tables import atomic_open, read_table
 
@@ -200,6 +201,7 @@ def build_context(
         "quality": quality,
         "figures": {},
         "studies": sheet_summary("studies"),
+        "provenance": None,
         "effects_sheet": sheet_summary("effects", "outcome_group"),
         "effects": effects_context(config, tables, figure_dirs or {}),
         "synthesis": synthesis_context(config, tables),
@@ -452,7 +454,7 @@ def sheet_manifest(sheets: Mapping[str, str | Path], tables: Mapping[str, pd.Dat
         out[name] = {
             "file": str(sheets[name]),
             "format": path.suffix.lower().lstrip("."),
-            "sha256": sha256_file(path),
+            "sha256": sha256_of(path),
             "rows": int(len(table)),
             "extra_columns": [c for c in table.columns if c not in contract],
         }
@@ -490,6 +492,7 @@ def render_report(
     tables: Mapping[str, str | Path],
     figures: Mapping[str, str | Path],
     figure_dirs: Mapping[str, str | Path],
+    provenance: str | Path,
     template: str | Path,
     css: str | Path,
     output: str | Path,
@@ -500,6 +503,7 @@ def render_report(
     dirs = {name: {p.name: svg_data_uri(p) for p in sorted(Path(d).glob("*.svg"))} for name, d in figure_dirs.items()}
     context = build_context(config, sheet_manifest(sheets, frames), frames, dirs)
     context["figures"] = {name: svg_data_uri(path) for name, path in figures.items()}
+    context["provenance"] = json.loads(Path(provenance).read_text(encoding="utf-8"))
     html = render(context, template, css)
     with atomic_open(output) as fh:
         fh.write(html)

@@ -11,7 +11,6 @@ and the row-level checks. Validation is vectorised per column and collects every
 from __future__ import annotations
 
 import difflib
-import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -73,7 +72,13 @@ def read_raw(path: str | Path, display: str | None = None) -> tuple[pd.DataFrame
             df = pd.read_excel(path, sheet_name=0, dtype=object, header=0, engine="openpyxl")
             df = df.map(_excel_cell_to_text)
         else:
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=True)
+            # header=None: a row with more cells than the header is an error naming its line, not a shifted row
+            grid = pd.read_csv(
+                path, header=None, dtype=str, keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=True
+            )
+            if grid.empty:
+                raise pd.errors.EmptyDataError
+            df = grid.iloc[1:].set_axis(list(grid.iloc[0]), axis=1).reset_index(drop=True)
     except UnicodeDecodeError as exc:
         return None, [
             Problem(display, message=f"cannot be read as UTF-8 text (byte {exc.start}); save it as UTF-8 CSV")
@@ -81,7 +86,8 @@ def read_raw(path: str | Path, display: str | None = None) -> tuple[pd.DataFrame
     except pd.errors.EmptyDataError:
         return None, [Problem(display, message="the file is empty (no header row)")]
     except pd.errors.ParserError as exc:
-        return None, [Problem(display, message=f"cannot be read as CSV: {_first_line(exc)}")]
+        hint = " (a cell holding a comma or a quote must be quoted, with quotes inside it doubled)"
+        return None, [Problem(display, message=f"cannot be read as CSV: {_first_line(exc)}{hint}")]
     except Exception as exc:  # corrupt workbook, not a zip, permission denied...
         return None, [Problem(display, message=f"cannot be read: {type(exc).__name__}: {_first_line(exc)}")]
     problems: list[Problem] = []
@@ -122,14 +128,6 @@ def _excel_cell_to_text(value: object) -> str:
 
 def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-
-
-def sha256_file(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -1,0 +1,156 @@
+"""The data dictionary of the published tables (workflow/schemas/outputs.yaml) against a run of the simulated config:
+every table is there with exactly the listed columns in order, values of the stated types and vocabularies, and no
+published table is left out of the dictionary."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import ROOT, copy_workflow, snakemake
+from umbrella.layout import SHEETS
+
+DICTIONARY = ROOT / "workflow" / "schemas" / "outputs.yaml"
+TYPES = {"string", "integer", "number", "boolean"}
+COLUMN_KEYS = {"type", "description", "unit", "allowed"}
+TABLE_KEYS = {"path", "title", "description", "key", "columns"}
+
+
+def load_tables() -> dict[str, dict]:
+    with open(DICTIONARY, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)["tables"]
+
+
+TABLES = load_tables()
+
+
+@pytest.fixture(scope="module")
+def simulated_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    work = copy_workflow(tmp_path_factory.mktemp("dictionary"))
+    result = snakemake(work, "--cores", "2", "-q", "--configfile", "config/simulated.yaml")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return work
+
+
+def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    """Header and rows as written (text, blanks as empty strings)."""
+    with open(path, encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        rows = list(reader)
+        return list(reader.fieldnames or []), rows
+
+
+def is_integer(text: str) -> bool:
+    try:
+        int(text)
+    except ValueError:
+        return False
+    return True
+
+
+def is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+CHECKS = {
+    "integer": is_integer,
+    "number": is_number,
+    "boolean": lambda text: text in {"true", "false"},
+    "string": lambda text: True,
+}
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The dictionary itself
+
+
+def test_the_dictionary_covers_the_published_tables() -> None:
+    assert len(TABLES) == 20
+
+
+@pytest.mark.parametrize("name", sorted(TABLES))
+def test_each_entry_is_complete(name: str) -> None:
+    entry = TABLES[name]
+    assert set(entry) == TABLE_KEYS, f"{name}: keys {sorted(entry)}"
+    path = Path(entry["path"])
+    assert path.parts[0] == "results" and path.suffix == ".csv" and path.stem == name
+    for field in ("title", "description"):
+        assert isinstance(entry[field], str) and entry[field].strip(), f"{name}: empty {field}"
+    columns = entry["columns"]
+    assert columns, f"{name}: no columns"
+    assert entry["key"] and set(entry["key"]) <= set(columns), f"{name}: key {entry['key']} not among the columns"
+    for column, spec in columns.items():
+        where = f"{name}.{column}"
+        assert set(spec) <= COLUMN_KEYS, f"{where}: unknown keys {sorted(set(spec) - COLUMN_KEYS)}"
+        assert spec.get("type") in TYPES, f"{where}: type {spec.get('type')!r}"
+        assert isinstance(spec.get("description"), str) and spec["description"].strip(), f"{where}: no description"
+        if "unit" in spec:
+            assert isinstance(spec["unit"], str) and spec["unit"].strip(), f"{where}: empty unit"
+        if "allowed" in spec:
+            allowed = spec["allowed"]
+            assert spec["type"] == "string", f"{where}: `allowed` on a {spec['type']} column"
+            assert allowed and all(isinstance(v, str) and v for v in allowed), f"{where}: allowed {allowed!r}"
+            assert len(set(allowed)) == len(allowed), f"{where}: repeated allowed values"
+
+
+def test_sheet_tables_are_left_to_the_sheet_schemas() -> None:
+    paths = {entry["path"] for entry in TABLES.values()}
+    assert not paths & {f"results/extract/{sheet}.csv" for sheet in SHEETS}
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The dictionary against the tables of a run
+
+
+@pytest.mark.parametrize("name", sorted(TABLES))
+def test_header_is_the_dictionary_column_list(simulated_run: Path, name: str) -> None:
+    entry = TABLES[name]
+    path = simulated_run / entry["path"]
+    assert path.is_file(), f"{entry['path']} was not written"
+    header, rows = read_csv(path)
+    assert header == list(entry["columns"])
+    assert rows, f"{entry['path']} has no rows in the simulated run, so its values are not checked"
+
+
+@pytest.mark.parametrize("name", sorted(TABLES))
+def test_values_have_the_dictionary_types(simulated_run: Path, name: str) -> None:
+    entry = TABLES[name]
+    _, rows = read_csv(simulated_run / entry["path"])
+    for column, spec in entry["columns"].items():
+        check = CHECKS[spec["type"]]
+        bad = sorted({row[column] for row in rows if row[column] != "" and not check(row[column])})
+        assert not bad, f"{name}.{column} is {spec['type']} but holds {bad[:5]}"
+
+
+@pytest.mark.parametrize("name", sorted(TABLES))
+def test_values_are_allowed(simulated_run: Path, name: str) -> None:
+    entry = TABLES[name]
+    _, rows = read_csv(simulated_run / entry["path"])
+    for column, spec in entry["columns"].items():
+        if "allowed" not in spec:
+            continue
+        outside = sorted({row[column] for row in rows if row[column] != ""} - set(spec["allowed"]))
+        assert not outside, f"{name}.{column} holds values not in its allowed list: {outside}"
+
+
+@pytest.mark.parametrize("name", sorted(TABLES))
+def test_key_identifies_the_rows(simulated_run: Path, name: str) -> None:
+    entry = TABLES[name]
+    _, rows = read_csv(simulated_run / entry["path"])
+    counts = Counter(tuple(row[c] for c in entry["key"]) for row in rows)
+    repeated = sorted(k for k, n in counts.items() if n > 1)
+    assert not repeated, f"{name}: key {entry['key']} repeats {repeated[:5]}"
+
+
+def test_every_published_table_is_in_the_dictionary(simulated_run: Path) -> None:
+    sheet_tables = {f"results/extract/{sheet}.csv" for sheet in SHEETS}
+    written = {p.relative_to(simulated_run).as_posix() for p in (simulated_run / "results").rglob("*.csv")}
+    documented = {entry["path"] for entry in TABLES.values()}
+    assert written - sheet_tables - documented == set(), "tables missing from workflow/schemas/outputs.yaml"

@@ -1,0 +1,123 @@
+"""The supplement: numbered tables as CSV and XLSX, figures, data dictionary, data package, manifest, zip;
+formula injection neutralised; the workbook opens in LibreOffice."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import copy_workflow, snakemake
+from umbrella.supplement import TableSpec, neutralise, write_xlsx
+
+IN_CI = bool(os.environ.get("CI"))
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    work = copy_workflow(tmp_path_factory.mktemp("supplement"))
+    reviews = work / "data/raw/simulated/reviews.csv"
+    frame = pd.read_csv(reviews, dtype=str, keep_default_na=False)
+    frame.loc[0, "population"] = '=HYPERLINK("http://x")'
+    frame.to_csv(reviews, index=False, lineterminator="\n")
+    result = snakemake(work, "--cores", "2", "--configfile", "config/simulated.yaml")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return work
+
+
+def test_numbered_tables_figures_and_files(run: Path) -> None:
+    folder = run / "reports/supplement"
+    tables = sorted(p.name for p in (folder / "tables").glob("*.csv"))
+    for expected in ("S1_characteristics.csv", "S2_amstar2_answers.csv", "S3a_amstar2_ratings.csv",
+                     "S4b_overlap_pairwise.csv", "S5a_review_effects.csv", "S6a_reanalysis.csv",
+                     "S7_implementation.csv", "S8_experiences.csv"):  # fmt: skip
+        assert expected in tables
+    figures = sorted(p.name for p in (folder / "figures").iterdir())
+    assert "amstar2_matrix.svg" in figures and "amstar2_matrix.png" in figures
+    assert any(name.startswith("forest_") and name.endswith(".png") for name in figures)
+    png = (folder / "figures/amstar2_matrix.png").read_bytes()
+    assert png.startswith(b"\x89PNG")
+    for name in ("supplement.xlsx", "data_dictionary.csv", "datapackage.json", "README.md", "MANIFEST.sha256",
+                 "provenance.json"):  # fmt: skip
+        assert (folder / name).is_file(), name
+
+
+def test_manifest_and_zip(run: Path) -> None:
+    folder = run / "reports/supplement"
+    lines = (folder / "MANIFEST.sha256").read_text(encoding="utf-8").splitlines()
+    listed = {}
+    for line in lines:
+        digest, name = line.split("  ", 1)
+        listed[name] = digest
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest
+    with zipfile.ZipFile(run / "reports/supplement.zip") as z:
+        names = z.namelist()
+        assert {f"supplement/{n}" for n in listed} | {"supplement/MANIFEST.sha256"} == set(names)
+        assert {info.date_time for info in z.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+
+
+def test_every_column_is_in_the_data_dictionary(run: Path) -> None:
+    folder = run / "reports/supplement"
+    dictionary = pd.read_csv(folder / "data_dictionary.csv", keep_default_na=False)
+    for table in (folder / "tables").glob("*.csv"):
+        header = list(pd.read_csv(table, nrows=0).columns)
+        documented = dictionary.loc[dictionary["table"] == table.stem, "column"].tolist()
+        assert documented == header, table.name
+    assert (dictionary["description"] != "").all()
+
+
+def test_data_package_validates(run: Path) -> None:
+    frictionless = pytest.importorskip("frictionless")
+    report = frictionless.validate(run / "reports/supplement/datapackage.json")
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:20]
+
+
+def test_formula_injection_is_neutralised(run: Path) -> None:
+    from openpyxl import load_workbook
+
+    s1 = pd.read_csv(run / "reports/supplement/tables/S1_characteristics.csv", keep_default_na=False)
+    assert '\'=HYPERLINK("http://x")' in s1["population"].tolist()
+    sheet = load_workbook(run / "reports/supplement/supplement.xlsx")["S1 characteristics"]
+    cells = [c for row in sheet.iter_rows() for c in row if isinstance(c.value, str) and "HYPERLINK" in c.value]
+    assert cells and all(c.value.startswith("'") and c.data_type == "s" for c in cells)
+    reviews = pd.DataFrame({"title": ["=1+2", "+cmd", "-2+3", "@SUM(A1)", "plain", "-"], "n": [1, 2, 3, 4, 5, 6]})
+    safe = neutralise(reviews)
+    assert safe["title"].tolist() == ["'=1+2", "'+cmd", "'-2+3", "'@SUM(A1)", "plain", "'-"]
+    assert safe["n"].tolist() == [1, 2, 3, 4, 5, 6]
+
+
+def test_xlsx_has_one_frozen_sheet_per_table_and_no_formulas(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    frame = neutralise(pd.DataFrame({"a": ["=SUM(1)", "x"], "b": [1.5, None]}))
+    write_xlsx([(TableSpec("S1", "t", "T", "x"), frame), (TableSpec("S2", "u", "U", "x"), frame)], tmp_path / "w.xlsx")
+    first = (tmp_path / "w.xlsx").read_bytes()
+    write_xlsx([(TableSpec("S1", "t", "T", "x"), frame), (TableSpec("S2", "u", "U", "x"), frame)], tmp_path / "v.xlsx")
+    assert first == (tmp_path / "v.xlsx").read_bytes()
+    wb = load_workbook(tmp_path / "w.xlsx")
+    assert wb.sheetnames == ["S1 t", "S2 u"]
+    ws = wb["S1 t"]
+    assert ws.freeze_panes == "A2"
+    assert ws["A2"].value == "'=SUM(1)" and ws["A2"].data_type == "s"
+    assert ws["B2"].value == 1.5 and ws["B3"].value is None
+
+
+@pytest.mark.skipif(not shutil.which("soffice") and not IN_CI, reason="LibreOffice not installed (CI installs it)")
+def test_the_workbook_opens_in_libreoffice(run: Path, tmp_path: Path) -> None:
+    workbook = run / "reports/supplement/supplement.xlsx"
+    result = subprocess.run(
+        ["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/profile", "--convert-to", "csv",
+         "--outdir", str(tmp_path), str(workbook)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    converted = pd.read_csv(tmp_path / "supplement.csv", keep_default_na=False)
+    original = pd.read_csv(run / "reports/supplement/tables/S1_characteristics.csv", keep_default_na=False)
+    assert list(converted.columns) == list(original.columns)  # the first sheet, S1
+    assert len(converted) == len(original) == 35
+    assert converted["review_id"].tolist() == original["review_id"].tolist()

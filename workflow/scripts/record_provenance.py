@@ -1,0 +1,11 @@
+from umbrella.runner import run
+
+
+def main(snakemake):
+    from umbrella.provenance import provenance, write_provenance
+
+    sheets = {k.removeprefix("sheet_"): v for k, v in snakemake.input.items() if k.startswith("sheet_")}
+    write_provenance(provenance(sheets, snakemake.input.configs, snakemake.params.git), snakemake.output[0])
+
+
+run(snakemake, main)  # noqa: F821
