@@ -45,10 +45,9 @@ def test_default_run_uses_the_published_ratings(default_run: Path) -> None:
 
 
 def test_default_run_shows_the_16_published_effects(default_run: Path) -> None:
-    from umbrella.effects import EFFECT_TABLE_TYPES
-    from umbrella.tables import read_table
+    from umbrella.tables import output_types, read_table
 
-    effects = read_table(default_run / "results/effects/review_effects.csv", EFFECT_TABLE_TYPES["review_effects"])
+    effects = read_table(default_run / "results/effects/review_effects.csv", output_types("review_effects"))
     assert len(effects) == 16
     assert sorted(effects.loc[effects["flag_incomplete"], "effect_id"]) == ["E05", "E16"]
     assert set(effects["outcome_group"]) == {"Depression", "Recovery", "Hope"}

@@ -94,6 +94,7 @@ def report_inputs(wildcards=None):
     """The raw sheets (for their hashes), the provenance and every table and figure, named for the report."""
     inputs = {f"sheet_{name}": str(path) for name, path in SHEET_FILES.items()}
     inputs["provenance"] = PROVENANCE
+    inputs["dictionary"] = "workflow/schemas/outputs.yaml"  # how the published tables are read back
     inputs.update({f"table_{name}": path for name, path in REVIEW_TABLES.items()})
     inputs.update({f"table_{s}": f"results/extract/{s}.csv" for s in PRESENT_OPTIONAL})
     inputs.update({f"table_quality_{name}": path for name, path in QUALITY_TABLES.items()})

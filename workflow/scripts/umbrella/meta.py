@@ -653,16 +653,3 @@ def grade(pooled: pd.DataFrame, p: Padded, ratio: np.ndarray) -> pd.DataFrame:
         {"grade": labels, "downgrades": [d.strip("; ") for d in downgrades], "not_assessed": not_assessed},
         index=pooled.index,
     )
-
-
-#: Column types of the pooled table (columns not listed are text), for reading it back.
-POOLED_TYPES: dict[str, str] = {
-    **{c: "integer" for c in ("k", "n_cases", "n_controls", "n_total")},
-    **{
-        c: "number"
-        for c in POOLED_COLUMNS
-        if c not in {"outcome", "review_id", "measure", "k", "n_cases", "n_controls", "n_total", "largest_study",
-                     "class_ioannidis", "not_assessable", "grade", "grade_downgrades", "grade_not_assessed",
-                     "converted"}
-    },
-}  # fmt: skip

@@ -273,14 +273,3 @@ def by_outcome(
         rows.append(row)
     columns = ["scope", "outcome", "reviews", "N", "r", "c", "x", "cca", "cca_adjusted", "band", "warning"]
     return pd.DataFrame(rows, columns=columns)
-
-
-#: Column types of the overlap tables (columns not listed are text), for reading them back.
-_COUNTS = {"N": "integer", "r": "integer", "x": "integer", "cca": "number", "cca_adjusted": "number"}
-OVERLAP_TABLE_TYPES: dict[str, dict[str, str]] = {
-    "overall": {**_COUNTS, "c": "integer"},
-    "pairwise": {**_COUNTS, "n_overlap": "integer"},
-    "frequency": {"n_reviews": "integer", "n_studies": "integer"},
-    "review_studies": {"n_studies": "integer", "n_unique": "integer"},
-    "by_outcome": {**_COUNTS, "c": "integer", "warning": "boolean"},
-}

@@ -50,27 +50,6 @@ PARTIAL_YES = ("met", "weakness", "flaw")
 CONSENSUS = "consensus"
 
 
-#: Column types of the quality tables (columns not listed are text), for reading them back.
-TABLE_TYPES: dict[str, dict[str, str]] = {
-    "ratings": {
-        "critical_flaws": "integer",
-        "noncritical_weaknesses": "integer",
-        "agrees_with_reported": "boolean",
-    },
-    "item_summary": {
-        "item": "integer",
-        "critical": "boolean",
-        "n_yes": "integer",
-        "n_partial_yes": "integer",
-        "n_no": "integer",
-        "n_nma": "integer",
-        "n_missing": "integer",
-        "pct_no": "number",
-    },
-    "agreement": {"n_pairs": "integer", "n_agree": "integer", "pct_agreement": "number", "kappa": "number"},
-}
-
-
 @dataclass(frozen=True)
 class RatingRule:
     """How item answers become an overall rating.

@@ -16,15 +16,14 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .effects import EFFECT_TABLE_TYPES, FLAG_WORDS, EffectSettings, forest_file_names
+from .effects import FLAG_WORDS, EffectSettings, forest_file_names
 from .extract import REVIEW_TYPES, review_label
 from .layout import SHEETS, sha256_of
-from .meta import POOLED_TYPES, MetaSettings
-from .overlap import BANDS, OVERLAP_TABLE_TYPES, OverlapSettings
-from .quality import RATING_LABELS, TABLE_TYPES, RatingRule
+from .meta import MetaSettings
+from .overlap import BANDS, OverlapSettings
+from .quality import RATING_LABELS, RatingRule
 from .sheets import column_types, load_schema
-from .synthesis import SYNTHESIS_TABLE_TYPES
-from .tables import atomic_open, read_table
+from .tables import atomic_open, output_dictionary, output_types, read_table
 
 AMSTAR2_LEVELS = {
     "high": "High",
@@ -461,22 +460,14 @@ def sheet_manifest(sheets: Mapping[str, str | Path], tables: Mapping[str, pd.Dat
     return {"sheets": out}
 
 
-def _types(name: str) -> dict[str, str] | None:
-    """How to read back the table called ``name`` (see :func:`umbrella.tables.read_table`)."""
-    if name == "characteristics":
-        return column_types("reviews")
+def _types(name: str, path: str | Path) -> dict[str, str] | None:
+    """How to read back the table ``name`` at ``path``: a sheet by its schema, a published table by the data
+    dictionary (both keep identifiers as text); count tables by pandas' inference."""
+    stem = Path(path).stem
     if name in SHEETS:
         return column_types(name)
-    if name.startswith("quality_"):
-        return TABLE_TYPES[name.removeprefix("quality_")]
-    if name.startswith("effects_"):
-        return EFFECT_TABLE_TYPES[name.removeprefix("effects_")]
-    if name == "reanalysis_pooled":
-        return POOLED_TYPES
-    if name.startswith("overlap_"):
-        return OVERLAP_TABLE_TYPES[name.removeprefix("overlap_")]
-    if name.startswith("synthesis_"):
-        return SYNTHESIS_TABLE_TYPES[name.removeprefix("synthesis_")]
+    if stem in output_dictionary():
+        return output_types(stem)
     return None
 
 
@@ -499,7 +490,7 @@ def render_report(
 ) -> None:
     """Read the tables (name -> path), hash the raw sheets (name -> path), embed the figures (name -> SVG
     path, and name -> folder of SVGs), render the report and write it atomically."""
-    frames = {name: read_table(path, _types(name)) for name, path in tables.items()}
+    frames = {name: read_table(path, _types(name, path)) for name, path in tables.items()}
     dirs = {name: {p.name: svg_data_uri(p) for p in sorted(Path(d).glob("*.svg"))} for name, d in figure_dirs.items()}
     context = build_context(config, sheet_manifest(sheets, frames), frames, dirs)
     context["figures"] = {name: svg_data_uri(path) for name, path in figures.items()}

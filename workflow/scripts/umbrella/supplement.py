@@ -20,15 +20,13 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from .layout import SHEETS, sha256_of
 from .sheets import load_schema
-from .tables import atomic_open, read_table, write_table
+from .tables import atomic_open, output_dictionary, read_table, write_table
 
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 FIXED_ISO = "1980-01-01T00:00:00Z"
-OUTPUTS_YAML = Path(__file__).resolve().parents[2] / "schemas" / "outputs.yaml"
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -53,11 +51,6 @@ def neutralise(df: pd.DataFrame) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------------------------------------------
 # Column dictionary
-
-
-def load_output_dictionary(path: str | Path = OUTPUTS_YAML) -> dict[str, Any]:
-    with open(path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)["tables"]
 
 
 def columns_of(spec: TableSpec, table: pd.DataFrame, outputs: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -221,7 +214,7 @@ def build_supplement(
         shutil.rmtree(folder)
     (folder / "tables").mkdir(parents=True)
     (folder / "figures").mkdir()
-    outputs = load_output_dictionary()
+    outputs = output_dictionary()
     written: list[Path] = []
     loaded: list[tuple[TableSpec, pd.DataFrame]] = []
     entries = []

@@ -151,13 +151,3 @@ def questions_table(
     out = pd.DataFrame(rows)
     out["published_n"] = out["published_n"].astype("Int64")
     return out
-
-
-_COUNTS = {f"n_{r}": "integer" for r in RATING_ORDER}
-#: Column types of the synthesis tables (columns not listed are text), for reading them back.
-SYNTHESIS_TABLE_TYPES: dict[str, dict[str, str]] = {
-    "implementation": {"n_reviews": "integer", **_COUNTS},
-    "experiences": {"n_reviews": "integer", "n_findings": "integer", **_COUNTS},
-    "questions": {"n_reviews": "integer", "published_n": "integer"},
-    "prisma": {"n": "integer"},
-}

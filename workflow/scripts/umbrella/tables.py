@@ -6,6 +6,7 @@ import os
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import TextIO
 
@@ -66,3 +67,20 @@ def read_table(path: str | Path, types: Mapping[str, str] | None = None) -> pd.D
         else:
             df[col] = df[col].where(df[col] != "", None).astype(object)
     return df
+
+
+OUTPUTS_YAML = Path(__file__).resolve().parents[2] / "schemas" / "outputs.yaml"
+
+
+@cache
+def output_dictionary() -> dict:
+    """The data dictionary of the published tables (``workflow/schemas/outputs.yaml``), by file stem."""
+    import yaml
+
+    with open(OUTPUTS_YAML, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)["tables"]
+
+
+def output_types(stem: str) -> dict[str, str]:
+    """Column -> type of a published table (e.g. ``amstar2_ratings``), for :func:`read_table`."""
+    return {col: spec["type"] for col, spec in output_dictionary()[stem]["columns"].items()}
