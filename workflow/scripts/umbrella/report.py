@@ -25,13 +25,6 @@ from .quality import RATING_LABELS, RatingRule
 from .sheets import column_types, load_schema
 from .tables import atomic_open, output_dictionary, output_types, read_table
 
-AMSTAR2_LEVELS = {
-    "high": "High",
-    "moderate": "Moderate",
-    "low": "Low",
-    "critically_low": "Critically low",
-}
-
 #: Report sections (PRIOR order): id, heading.
 SECTIONS: list[tuple[str, str]] = [
     ("summary", "Summary"),
@@ -127,14 +120,6 @@ def build_context(
     present = manifest["sheets"]
     sheets = [{"name": name, "present": name in present, **present.get(name, {})} for name in SHEETS]
 
-    amstar = reviews["amstar2_reported"].value_counts()
-    amstar_rows = [
-        {"level": key, "label": label, "n": int(amstar.get(key, 0))} for key, label in AMSTAR2_LEVELS.items()
-    ]
-    amstar_rows.append(
-        {"level": "not_reported", "label": "Not reported", "n": int(reviews["amstar2_reported"].isna().sum())}
-    )
-
     share = None
     if published:
         share = {
@@ -194,12 +179,10 @@ def build_context(
         "by_year": _records(tables["by_year"]),
         "year_chart": year_chart(tables["by_year"]),
         "characteristics": _records(tables["characteristics"]),
-        "amstar_levels": AMSTAR2_LEVELS,
-        "amstar_reported": amstar_rows,
+        "amstar_levels": RATING_LABELS,
         "amstar2": sheet_summary("amstar2"),
         "quality": quality,
         "figures": {},
-        "studies": sheet_summary("studies"),
         "provenance": None,
         "effects_sheet": sheet_summary("effects", "outcome_group"),
         "effects": effects_context(config, tables, figure_dirs or {}),
@@ -208,9 +191,6 @@ def build_context(
             config, tables, dict(zip(reviews["review_id"], review_label(reviews), strict=True))
         ),
         "overlap": overlap_context(config, tables, dict(zip(reviews["review_id"], review_label(reviews), strict=True))),
-        "study_effects": sheet_summary("study_effects", "outcome"),
-        "implementation": sheet_summary("implementation", "cfir_domain"),
-        "experiences": sheet_summary("experiences", "theme"),
         "limitations": list(config.get("limitations") or []),
         "gaps": gaps,
         "versions": {
