@@ -41,7 +41,11 @@ def run(data: pd.DataFrame, settings: MetaSettings) -> dict[str, np.ndarray]:
     padded, _ = pad(data["outcome"].to_numpy(), data["yi"].to_numpy(), data["vi"].to_numpy())
     res = fit(padded, settings)
     res["egger_t"], res["egger_p"] = egger(padded)
-    res["esb_p"] = excess_significance(padded, np.nan_to_num(res["tau2"]), res["fe_estimate"])
+    se = np.sqrt(padded.v)
+    z_test = np.full(se.shape, np.inf)
+    res["esb_p"] = excess_significance(
+        padded.y, se, z_test, padded.mask, np.nan_to_num(res["tau2"]), res["fe_estimate"]
+    )["p"]
     res["jk_max_p"], _ = leave_one_out(padded, settings)
     return res
 

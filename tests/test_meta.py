@@ -11,13 +11,12 @@ from conftest import ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
+from umbrella.evidence import GradeSettings, grade, ioannidis
 from umbrella.meta import (
     MetaSettings,
     egger,
     excess_significance,
     fit,
-    grade,
-    ioannidis,
     leave_one_out,
     pad,
     reanalyse,
@@ -153,10 +152,8 @@ def test_study_effect_sizes_by_hand() -> None:
     assert es["yi"][2] == pytest.approx(math.log(0.1 / 0.2))
     assert es["vi"][2] == pytest.approx(1 / 10 - 1 / 100 + 1 / 20 - 1 / 100)
     assert (es["yi"][3], es["vi"][3]) == pytest.approx((-0.1, 0.1 * 0.9 / 100 + 0.2 * 0.8 / 100))
-    sp = math.sqrt((19 * 4 + 29 * 9) / 48)
-    j = 1 - 3 / (4 * 48 - 1)
-    g = j * (-2 / sp)
-    assert es["yi"][4] == pytest.approx(g) and es["vi"][4] == pytest.approx(1 / 20 + 1 / 30 + g**2 / 100)
+    # metafor 3.8.1: escalc("SMD", m1i=10, sd1i=2, n1i=20, m2i=12, sd2i=3, n2i=30) (exact J)
+    assert (es["yi"][4], es["vi"][4]) == pytest.approx((-0.742940564364, 0.088852940155), abs=1e-12)
     assert (es["yi"][5], es["vi"][5]) == pytest.approx((-2.0, 4 / 20 + 9 / 30))
     assert (es["yi"][6], es["vi"][6]) == pytest.approx((-0.4, 0.04))
     assert es["yi"][7] == pytest.approx(math.log(2.0))
@@ -194,31 +191,106 @@ def pooled_row(**overrides) -> pd.DataFrame:
 def test_ioannidis_classes(overrides: dict, expected: str, missing: str) -> None:
     out = ioannidis(pooled_row(**overrides)).iloc[0]
     assert out["class"] == expected
-    assert missing in out["not_assessable"]
+    assert missing in out["notes"]
+
+
+def on_g(lo: float = 0.3, hi: float = 0.7, plo: float = 0.15, phi: float = 0.85) -> pd.DataFrame:
+    return pd.DataFrame({"kind": ["g"], "ci_lower": [lo], "ci_upper": [hi], "pi_lower": [plo], "pi_upper": [phi]})
+
+
+def graded(row: pd.DataFrame, scale: pd.DataFrame | None = None, contradict: float = 0.0, **settings) -> pd.Series:
+    row = row.assign(n_controls=row["n_cases"], indirectness=row.get("indirectness", "no"))
+    return grade(row, on_g() if scale is None else scale, np.array([contradict]), GradeSettings(**settings)).iloc[0]
 
 
 def test_grade_domains() -> None:
-    padded, _ = pad(np.zeros(10, dtype=int), np.full(10, 0.5), np.full(10, 0.04))
-    ratio = np.array([False])
-    assert grade(pooled_row(), padded, ratio).iloc[0]["grade"] == "High"
-    row = grade(pooled_row(rob_low_pct=60.0, egger_p=0.05), padded, ratio).iloc[0]
-    assert (
-        row["grade"] == "Weak" and "risk of bias −1" in row["downgrades"] and "publication bias −1" in row["downgrades"]
+    assert graded(pooled_row())["grade"] == "High"
+    row = graded(pooled_row(rob_low_pct=60.0, egger_p=0.05))
+    assert (row["grade"], row["grade_rob"], row["grade_publication_bias"]) == ("Weak", 1, 1)
+    assert "risk of bias −1" in row["grade_downgrades"] and "publication bias −1" in row["grade_downgrades"]
+    few = graded(pooled_row(k=3))
+    assert (few["grade"], few["grade_start"]) == ("Moderate", 1)
+    # CI spanning the null and g = 0.8 with fewer than 394 cases: −2
+    imprecise = graded(pooled_row(n_cases=200.0), on_g(-0.1, 0.9, -0.3, 1.1))
+    assert imprecise["grade_imprecision"] == 2 and "imprecision −2" in imprecise["grade_downgrades"]
+    assert graded(pooled_row(n_cases=50.0))["grade_imprecision"] == 2  # fewer than 64: −2 in any case
+    assert graded(pooled_row(n_cases=300.0))["grade_imprecision"] == 1  # fewer than 394 alone: −1
+
+
+def test_grade_missing_inputs_count_as_the_worst_case_and_are_named() -> None:
+    row = graded(
+        pooled_row(rob_low_pct=float("nan"), egger_p=float("nan"), esb_p=float("nan"))
+        .drop(columns="indirectness", errors="ignore")
+        .assign(indirectness=None)
     )
-    few = pad(np.zeros(3, dtype=int), np.full(3, 0.5), np.full(3, 0.04))[0]
-    assert grade(pooled_row(k=3), few, ratio).iloc[0]["grade"] == "Moderate"
-    imprecise = grade(pooled_row(ci_lower=-0.1, ci_upper=0.9, n_total=200.0), padded, ratio).iloc[0]
-    assert "imprecision −2" in imprecise["downgrades"]
-    unknown = grade(pooled_row(rob_low_pct=float("nan")), padded, ratio).iloc[0]
-    assert unknown["grade"] == "High" and "risk of bias" in unknown["not_assessed"]  # missing is not a failure
+    assert (row["grade_rob"], row["grade_publication_bias"], row["grade_indirectness"]) == (2, 1, 2)
+    assert row["grade"] == "Very weak"
+    for words in ("risk of bias not rated", "indirectness not given: very serious", "no small-study"):
+        assert words in row["grade_assumed"]
+    lenient = graded(pooled_row().assign(indirectness=None), missing_indirectness="serious", labels="grade")
+    assert (lenient["grade_indirectness"], lenient["grade"]) == (1, "Moderate")
+
+
+@pytest.mark.parametrize(
+    ("ci", "pi", "expected"),
+    [
+        ((0.3, 0.7), (0.15, 0.85), 0),  # CI and PI above the equivalence range (CINeMA row 1)
+        ((0.3, 0.7), (0.05, 0.95), 0),  # PI still on the same side of the null (row 1)
+        ((0.3, 0.7), (-0.05, 0.95), 1),  # PI crosses the null into the range (row 4b)
+        ((0.3, 0.7), (-0.2, 1.2), 2),  # PI crosses the range to the other side (row 4a)
+        ((-0.05, 0.5), (-0.08, 0.6), 0),  # both lower limits inside the range (rows 2 and 7)
+        ((-0.05, 0.5), (-0.3, 0.9), 1),  # CI inside, PI beyond the range on one side (row 6)
+        ((-0.05, 0.08), (-0.4, 0.4), 2),  # CI within the range, PI beyond it on both sides (row 8)
+        ((-0.5, 0.5), (-0.9, 0.9), 0),  # CI and PI beyond the range on both sides (row 5)
+    ],
+)
+def test_grade_inconsistency_follows_the_cinema_table(ci, pi, expected) -> None:
+    assert graded(pooled_row(), on_g(*ci, *pi))["grade_inconsistency"] == expected
+
+
+def test_grade_inconsistency_without_a_prediction_interval_uses_i2_and_contradicting_studies() -> None:
+    no_pi = on_g(0.3, 0.7, float("nan"), float("nan"))
+    assert graded(pooled_row(i2=60.0), no_pi, contradict=0.2)["grade_inconsistency"] == 2
+    assert graded(pooled_row(i2=40.0), no_pi, contradict=0.2)["grade_inconsistency"] == 1
+    assert graded(pooled_row(i2=60.0), no_pi, contradict=0.0)["grade_inconsistency"] == 0
+
+
+def test_grade_on_the_odds_ratio_scale() -> None:
+    scale = pd.DataFrame({"kind": ["or"], "ci_lower": [1.5], "ci_upper": [2.5], "pi_lower": [1.3], "pi_upper": [3.0]})
+    assert graded(pooled_row(measure="OR"), scale)["grade"] == "High"
+    wide = scale.assign(ci_lower=0.9, ci_upper=5.5)
+    assert graded(pooled_row(measure="OR", n_cases=300.0), wide)["grade_imprecision"] == 2
+
+
+def esb(y: np.ndarray, v: np.ndarray, tau2: float, theta: float, method: str = "TESSPSST") -> dict:
+    padded, _ = pad(np.zeros(len(y), dtype=int), y, v)
+    se = np.sqrt(padded.v)
+    df = np.full(se.shape, np.inf)
+    out = excess_significance(padded.y, se, df, padded.mask, np.array([tau2]), np.array([theta]), method)
+    return {key: value[0] for key, value in out.items()}
+
+
+def test_excess_significance_power_is_one_tailed_in_the_direction_of_the_true_effect() -> None:
+    y, v = np.array([0.5, 0.1, -0.2, 0.6]), np.array([0.04, 0.04, 0.09, 0.01])
+    res = esb(y, v, 0.0, 0.3, "TESS")
+    se = np.sqrt(v)
+    power = 1 - stats.norm.cdf((1.96 * se - 0.3) / se)  # Stanley et al. 2021, one tail
+    assert res["expected"] == pytest.approx(power.sum()) and res["observed"] == 2  # 0.5/0.2 and 0.6/0.1
+    tess = ((2 - power.sum()) / 4 - 0.05) / math.sqrt(0.0475 / 4)
+    assert (res["z"], res["p"]) == pytest.approx((tess, stats.norm.sf(tess)))
+    pe = power.sum() / 4
+    psst = (2 / 4 - pe) / math.sqrt(pe * (1 - pe) / 4)
+    assert esb(y, v, 0.0, 0.3, "PSST")["z"] == pytest.approx(psst)
+    both = esb(y, v, 0.0, 0.3)
+    assert both["p"] == pytest.approx(min(stats.norm.sf(tess), stats.norm.sf(psst)))
+    assert both["z"] == pytest.approx(max(tess, psst))
+    assert esb(y, v, 0.0, -0.3)["expected"] == pytest.approx(res["expected"])  # |θ|: the direction of θ
 
 
 def test_excess_significance_is_not_flagged_when_significance_matches_power() -> None:
-    y = np.array([0.05] * 38 + [0.3, -0.3])  # z = 0.5, and 2 of 40 significant: as expected with no effect
-    padded, _ = pad(np.zeros(40, dtype=int), y, np.full(40, 0.01))
-    assert excess_significance(padded, np.array([0.0]), np.array([0.0]))[0] == pytest.approx(0.5)
-    inflated, _ = pad(np.zeros(40, dtype=int), np.full(40, 0.25), np.full(40, 0.01))  # all significant
-    assert excess_significance(inflated, np.array([0.0]), np.array([0.02]))[0] < 0.001
+    y = np.array([0.05] * 39 + [0.3])  # 1 of 40 significant while each study has 2.5 % power
+    assert esb(y, np.full(40, 0.01), 0.0, 0.0)["p"] > 0.3
+    assert esb(np.full(40, 0.25), np.full(40, 0.01), 0.0, 0.02)["p"] < 0.001  # all significant
 
 
 def test_reanalyse_groups_by_outcome_and_review() -> None:

@@ -40,9 +40,42 @@ def validate_config(config: Mapping, source: str = "config") -> dict:
         description = err.schema.get("description", "") if isinstance(err.schema, dict) else ""
         hint = f" ({description.strip()})" if description else ""
         problems.append(Problem(source, column=key, message=f"{err.message}{hint}", column_word="key"))
+    if not problems:
+        problems = _reanalysis_problems(config, source)
     if problems:
         raise InputError(problems, heading=f"The configuration {source} has problems")
     return config
+
+
+def _reanalysis_problems(config: Mapping, source: str) -> list[Problem]:
+    """What the schema cannot say: personalised classes need criteria, and the equivalence ranges of the GRADE
+    inconsistency rule must hold the null inside them."""
+    problems = []
+    reanalysis = config.get("reanalysis", {})
+    if reanalysis.get("classes") == "personalised" and not any((reanalysis.get("personalised") or {}).values()):
+        problems.append(
+            Problem(
+                source,
+                column="reanalysis.personalised",
+                column_word="key",
+                message="classes: personalised needs the thresholds of at least one class here, e.g. "
+                "personalised: {I: {n_cases: 1000, p_value: 1.0e-6}} (see config/README.md)",
+            )  # fmt: skip
+        )
+    grade = reanalysis.get("grade", {})
+    for key, null in (("eq_range_or", 1.0), ("eq_range_g", 0.0)):
+        lower, upper = grade.get(key, (null - 1, null + 1))
+        if not lower < null < upper:
+            problems.append(
+                Problem(
+                    source,
+                    column=f"reanalysis.grade.{key}",
+                    value=str([lower, upper]),
+                    column_word="key",
+                    message=f"must be [lower, upper] with lower < {null:g} < upper",
+                )  # fmt: skip
+            )
+    return problems
 
 
 def load_config(path: str | Path) -> dict:

@@ -9,6 +9,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import yaml
+
+from .config import CONFIG_SCHEMA
 from .layout import SHEETS
 from .sheets import ROW_CHECKS, load_schema
 
@@ -118,8 +121,51 @@ def sheet_section(sheet: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _setting_rows(spec: dict, prefix: str, defs: dict) -> list[str]:
+    if "$ref" in spec:
+        spec = defs[spec["$ref"].rsplit("/", 1)[-1]]
+    rows = []
+    properties = spec.get("properties", {})
+    refs = {sub.get("$ref") for sub in properties.values()}
+    if len(properties) > 1 and len(refs) == 1 and None not in refs:  # the same settings under several keys
+        properties = {"<" + " | ".join(properties) + ">": next(iter(properties.values()))}
+    for key, sub in properties.items():
+        name = f"{prefix}.{key}"
+        target = defs[sub["$ref"].rsplit("/", 1)[-1]] if "$ref" in sub else sub
+        allowed = ", ".join(f"`{v}`" for v in target.get("enum", []))
+        if "oneOf" in target:
+            allowed = "; ".join(
+                ", ".join(f"`{v}`" for v in alt["enum"]) if "enum" in alt else _type(alt) for alt in target["oneOf"]
+            )
+        elif not allowed and target.get("type") in ("number", "integer"):
+            allowed = _type(target)
+        default = target.get("default")
+        shown = "" if default is None or isinstance(default, dict) and not default else f"`{default}`"
+        rows.append(f"| `{name}` | {_cell(allowed)} | {_cell(shown)} | {_cell(target.get('description', ''))} |")
+        if target.get("type") == "object" and target.get("properties"):
+            rows += _setting_rows(target, name, defs)
+    return rows
+
+
+def settings_section(key: str) -> str:
+    """The settings under ``key`` of the config schema as a table (setting, allowed values, default, meaning)."""
+    with open(CONFIG_SCHEMA, encoding="utf-8") as fh:
+        schema = yaml.safe_load(fh)
+    spec = schema["properties"][key]
+    lines = [
+        f"## Settings: `{key}` in the config",
+        "",
+        _cell(spec.get("description", "")),
+        "",
+        "| setting | allowed values | default | meaning |",
+        "|---|---|---|---|",
+        *_setting_rows(spec, key, schema.get("$defs", {})),
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def render() -> str:
-    return HEADER + "\n".join(sheet_section(s) for s in SHEETS)
+    return HEADER + "\n".join(sheet_section(s) for s in SHEETS) + "\n" + settings_section("reanalysis")
 
 
 def main(argv: list[str] | None = None) -> int:

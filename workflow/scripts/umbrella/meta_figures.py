@@ -16,6 +16,7 @@ CLASS_STYLE = {
     "II": OKABE_ITO["bluish_green"],
     "III": OKABE_ITO["orange"],
     "IV": OKABE_ITO["yellow"],
+    "V": "#BBBBBB",
     "ns": "#BBBBBB",
 }
 
@@ -45,7 +46,7 @@ def umbrella_forest(pooled: pd.DataFrame, labels: dict[str, str], path: Path) ->
     y = np.arange(n)
     ax.hlines(y, plo, phi, color="#BBBBBB", linewidth=4, zorder=1)
     ax.hlines(y, lo, hi, color="black", linewidth=1.2, zorder=2)
-    colours = [CLASS_STYLE.get(c, "#BBBBBB") for c in rows["class_ioannidis"]]
+    colours = [CLASS_STYLE.get(c, "#BBBBBB") for c in rows["class"]]
     ax.scatter(g, y, s=40, marker="s", c=colours, edgecolors="black", linewidths=0.5, zorder=3)
     ax.axvline(0, color="black", linewidth=0.8)
     finite = np.concatenate([v[np.isfinite(v)] for v in (lo, hi, g)] + [np.array([0.0])])
@@ -64,7 +65,7 @@ def umbrella_forest(pooled: pd.DataFrame, labels: dict[str, str], path: Path) ->
         ax.text(
             right * 1.05,
             yi,
-            f"{row['class_ioannidis']:>3}  k={row['k']}  {result}{note}".replace("-", "\u2212"),
+            f"{row['class']:>3}  k={row['k']}  {result}{note}".replace("-", "\u2212"),
             va="center",
             fontsize=7,
             family="DejaVu Sans Mono",
@@ -74,6 +75,7 @@ def umbrella_forest(pooled: pd.DataFrame, labels: dict[str, str], path: Path) ->
         handles=[
             Patch(facecolor=c, edgecolor="black", linewidth=0.4, label=f"Class {k}" if k != "ns" else "ns")
             for k, c in CLASS_STYLE.items()
+            if k in set(rows["class"]) or k in ("I", "II", "III", "IV")
         ],
         loc="upper center",
         bbox_to_anchor=(0.5, -0.6 / max(n, 1) - 0.12),
@@ -81,5 +83,5 @@ def umbrella_forest(pooled: pd.DataFrame, labels: dict[str, str], path: Path) ->
         frameon=False,
         fontsize=7,
     )
-    ax.set_title("Re-analysed meta-analyses (Ioannidis class; grey bar: prediction interval)", loc="left", fontsize=9)
+    ax.set_title("Re-analysed meta-analyses (evidence class; grey bar: prediction interval)", loc="left", fontsize=9)
     save_svg(fig, path)

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from .extract import review_label
-from .meta import MetaSettings, reanalyse
+from .meta import STUDY_COLUMNS, MetaSettings, reanalyse
 from .meta_figures import umbrella_forest
 from .sheets import column_types
 from .tables import read_table, write_table
@@ -20,8 +20,7 @@ def run_reanalysis(
     table = read_table(study_effects, column_types("study_effects"))
     pooled, studies = reanalyse(table, conventions)
     write_table(pooled, outputs["pooled"])
-    columns = ["outcome", "review_id", "study_id", "measure", "input", "yi", "vi", "n", "n_cases", "n_controls", "rob"]
-    write_table(studies[columns].sort_values(["outcome", "review_id", "study_id"]), outputs["study_effect_sizes"])
+    write_table(studies[STUDY_COLUMNS].sort_values(["outcome", "review_id", "study_id"]), outputs["study_effect_sizes"])
     review_table = read_table(reviews, column_types("reviews"))
     labels = dict(zip(review_table["review_id"], review_label(review_table), strict=True))
     umbrella_forest(pooled, labels, Path(outputs["forest"]))

@@ -17,6 +17,7 @@ import pandas as pd
 
 from . import __version__
 from .effects import FLAG_WORDS, EffectSettings, forest_file_names
+from .evidence import GRADE_DOMAINS, GRADE_LABELS, IOANNIDIS_CLASSES, PERSONALISED_CLASSES, criteria_table
 from .extract import REVIEW_TYPES, review_label
 from .layout import SHEETS, sha256_of
 from .meta import MetaSettings
@@ -332,7 +333,12 @@ def reanalysis_context(
             row["review"] = labels.get(row["review_id"], row["review_id"])
             row["effect_text"] = effect_text(row)
         out["rows"] = rows
-        out["classes"] = {c: sum(r["class_ioannidis"] == c for r in rows) for c in ("I", "II", "III", "IV", "ns")}
+        order = PERSONALISED_CLASSES if settings.classes == "personalised" else IOANNIDIS_CLASSES
+        out["classes"] = {c: sum(r["class"] == c for r in rows) for c in order}
+        out["grades"] = {g: sum(r["grade"] == g for r in rows) for g in GRADE_LABELS[settings.grade.labels]}
+        out["grade_domains"] = [(col[len("grade_") :], words) for col, words in GRADE_DOMAINS]
+    out["system"] = "personalised" if settings.classes == "personalised" else "Ioannidis"
+    out["criteria"] = criteria_table(settings.personalised) if settings.classes == "personalised" else []
     return out
 
 
