@@ -18,6 +18,7 @@ from umbrella.effects import (
     harmonise,
     outcome_summary,
     parse_p,
+    review_level_classes,
     verdict,
 )
 
@@ -264,3 +265,43 @@ def test_a_wider_ci_never_makes_a_result_more_significant(
         row = lambda h: {"measure": "SMD", "estimate": estimate, "ci_lower": estimate - h, "ci_upper": estimate + h}  # noqa: E731
     narrow, wide = one(**row(half)), one(**row(half + extra))
     assert wide["p_recomputed"] >= narrow["p_recomputed"] - 1e-12
+
+
+def test_review_level_classes_assess_what_a_pooled_result_allows() -> None:
+    rows = effects(
+        {"measure": "OR", "estimate": 2.0, "ci_lower": 1.6, "ci_upper": 2.5, "k_studies": 20},  # p ~ 1e-9
+        {"measure": "SMD", "estimate": 0.3, "ci_lower": 0.05, "ci_upper": 0.55},  # p ~ 0.02
+        {"measure": "SMD", "estimate": 0.1, "ci_lower": -0.2, "ci_upper": 0.4},  # ns
+        {"measure": "OR", "estimate": 2.0, "ci_lower": 1.6, "ci_upper": 2.5, "k_studies": 20},
+    )
+    rows["n_cases"] = pd.array([2000, 5000, None, None], dtype="Int64")
+    harmonised = harmonise(rows, EffectSettings())
+    out = review_level_classes(harmonised)
+    # with the cases known, class III at best: Egger, excess significance and the largest study need the studies
+    assert out["class"].tolist() == ["III", "IV", "ns", "IV"]
+    assert "not assessable from a pooled result: Egger, excess significance" in out["class_notes"][0]
+    assert "cases > 1,000 not given" in out["class_notes"][3] and out["class_notes"][2] == ""
+
+
+@pytest.mark.parametrize("year", ["blank", "absent"])
+def test_effects_stage_runs_without_review_years(tmp_path, year: str) -> None:
+    from umbrella.effects_stage import run_effects
+
+    rows = effects(
+        {"outcome": "Hope", "outcome_group": "Hope", "measure": "SMD", "estimate": 0.3, "ci_lower": 0.1,
+         "ci_upper": 0.5, "favours": "higher"},
+        {"outcome": "Hope", "outcome_group": "Hope", "measure": "SMD", "estimate": 0.2, "ci_lower": -0.1,
+         "ci_upper": 0.5, "favours": "higher"},
+    )  # fmt: skip
+    rows = rows.assign(population=None, comparison=None)
+    rows.to_csv(tmp_path / "effects.csv", index=False)
+    reviews = pd.DataFrame({"review_id": ["R0", "R1"], "first_author": ["Ames", "Bose"], "year": [None, 2020]})
+    if year == "absent":
+        reviews = reviews.drop(columns="year")
+    reviews.to_csv(tmp_path / "reviews.csv", index=False)
+    pd.DataFrame({"review_id": ["R0", "R1"], "rating": ["low", "high"]}).to_csv(tmp_path / "ratings.csv", index=False)
+    outputs = {name: tmp_path / f"{name}.csv" for name in ("review_effects", "outcome_summary")}
+    outputs.update(forest=tmp_path / "forest", evidence_map=tmp_path / "map.svg")
+    run_effects(tmp_path / "effects.csv", tmp_path / "reviews.csv", tmp_path / "ratings.csv", {}, outputs)
+    summary = pd.read_csv(outputs["outcome_summary"])
+    assert len(summary) > 0 and (tmp_path / "map.svg").exists()

@@ -27,6 +27,7 @@ rule summarise_effects:
         ),
     params:
         settings=config["effects"],
+        n_cases_threshold=config["reanalysis"]["n_cases_threshold"],
     log:
         "logs/summarise_effects.log",
     conda:

@@ -9,6 +9,7 @@ def main(snakemake):
         reviews=snakemake.input.reviews,
         ratings=snakemake.input.ratings,
         settings=snakemake.params.settings,
+        n_cases_threshold=snakemake.params.n_cases_threshold,
         outputs=dict(snakemake.output.items()),
     )
 

@@ -109,6 +109,10 @@ class EffectSettings:
             f"by more than {self.ci_asymmetry_tolerance:.0%} of the half-width. A printed p-value is flagged when no "
             "value within the rounding of the printed estimate, limits and p-value reconciles it with the "
             "recomputed one.",
+            "Each result also gets the Ioannidis class its numbers allow (Fusar-Poli & Radua 2018): III with more "
+            "cases than the re-analysis threshold (the sheet's n_cases) and p < 10⁻³, IV with p < 0.05, ns "
+            "otherwise; Egger's test, excess significance, the largest study and leave-one-out need the studies, "
+            "so they are not assessable from a pooled result and classes I and II cannot be reached.",
         ]
         return lines
 
@@ -443,7 +447,7 @@ def best_result(rows: pd.DataFrame, order: tuple[str, ...]) -> pd.Series | None:
         elif criterion == "k_studies":
             keys[criterion] = -usable["k_studies"].astype(float).fillna(-1)
         elif criterion == "year":
-            keys[criterion] = -usable["review_year"].astype(float).fillna(-1)
+            keys[criterion] = -pd.to_numeric(usable["review_year"], errors="coerce").astype(float).fillna(-1)
         else:
             raise ValueError(f"unknown best_review criterion {criterion!r} (amstar2, k_studies, year)")
     keys["effect_id"] = usable["effect_id"]
@@ -510,6 +514,7 @@ REVIEW_EFFECT_COLUMNS = [
     "ci_level",
     "k_studies",
     "n_participants",
+    "n_cases",
     "i2",
     "tau2",
     "p_value",
@@ -541,4 +546,38 @@ REVIEW_EFFECT_COLUMNS = [
     "flags",
     "amstar2_rating",
     "verdict",
+    "class",
+    "class_notes",
 ]
+
+#: What a review's pooled result cannot tell: tests that need the studies.
+NOT_FROM_POOLED = ("Egger", "excess significance", "largest study", "leave-one-out")
+
+
+def review_level_classes(harmonised: pd.DataFrame, threshold: int = 1000) -> pd.DataFrame:
+    """The Ioannidis class (Fusar-Poli & Radua 2018) that a review's pooled result allows: the p-value
+    recomputed from the CI, the cases (the sheet's optional ``n_cases``), I² and the prediction interval.
+    Egger's test, excess significance, the largest study and leave-one-out need the studies, so they are not
+    assessable, never failed: classes I and II cannot be reached, and ``class_notes`` says so."""
+    from .evidence import ioannidis
+
+    frame = pd.DataFrame(
+        {
+            "measure": harmonised["measure"],
+            "p_value": harmonised["p_recomputed"],
+            "n_cases": harmonised["n_cases"] if "n_cases" in harmonised else np.nan,
+            "i2": harmonised["i2"],
+            "pi_lower": harmonised["pi_lower"],
+            "pi_upper": harmonised["pi_upper"],
+            "ci_lower": harmonised["ci_lower"],
+            "ci_upper": harmonised["ci_upper"],
+        },
+        index=harmonised.index,
+    )
+    out = ioannidis(frame, threshold)
+    base = "not assessable from a pooled result: " + ", ".join(NOT_FROM_POOLED)
+    notes = []
+    for cls, found in zip(out["class"], out["notes"], strict=True):
+        missing = [word for word in found.split("; ") if word and word not in NOT_FROM_POOLED]
+        notes.append("" if cls == "ns" else "; ".join([base, *(f"{word} not given" for word in missing)]))
+    return pd.DataFrame({"class": out["class"], "class_notes": notes}, index=harmonised.index)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from .effects import REVIEW_EFFECT_COLUMNS, EffectSettings, harmonise, outcome_summary
+import pandas as pd
+
+from .effects import REVIEW_EFFECT_COLUMNS, EffectSettings, harmonise, outcome_summary, review_level_classes
 from .effects_figures import evidence_map, write_forest_plots
 from .extract import review_label
 from .sheets import column_types
@@ -18,6 +20,7 @@ def run_effects(
     ratings: str | Path,
     settings: Mapping | None,
     outputs: Mapping[str, str | Path],
+    n_cases_threshold: int = 1000,
 ) -> None:
     """Write ``review_effects`` and ``outcome_summary`` tables, the forest plots (folder ``forest``) and the
     ``evidence_map`` figure."""
@@ -29,9 +32,16 @@ def run_effects(
         effect_table, conventions, dict(zip(rating_table["review_id"], rating_table["rating"], strict=True))
     )
     labels = dict(zip(review_table["review_id"], review_label(review_table), strict=True))
-    years = dict(zip(review_table["review_id"], review_table["year"], strict=True))
+    years = dict(
+        zip(
+            review_table["review_id"], review_table.get("year", pd.Series(pd.NA, index=review_table.index)), strict=True
+        )
+    )
     harmonised["review"] = harmonised["review_id"].map(labels)
     harmonised["review_year"] = harmonised["review_id"].map(years)
+    if "n_cases" not in harmonised:
+        harmonised["n_cases"] = pd.array([pd.NA] * len(harmonised), dtype="Int64")
+    harmonised = harmonised.join(review_level_classes(harmonised, n_cases_threshold))
     write_table(harmonised[REVIEW_EFFECT_COLUMNS], outputs["review_effects"])
     write_table(outcome_summary(harmonised, conventions), outputs["outcome_summary"])
     write_forest_plots(harmonised, Path(outputs["forest"]))

@@ -39,7 +39,7 @@ def review_label(reviews: pd.DataFrame) -> pd.Series:
     """`Author Year` where both are known, else the review_id; `Author Year (review_id)` where two reviews
     would share a label."""
     author = reviews["first_author"].fillna("")
-    year = reviews["year"].astype("string").fillna("")
+    year = reviews["year"].astype("string").fillna("") if "year" in reviews else pd.Series("", index=reviews.index)
     label = (author + " " + year).str.strip()
     label = label.where((author != "") & (year != ""), reviews["review_id"])
     shared = label.duplicated(keep=False) & label.ne(reviews["review_id"])
