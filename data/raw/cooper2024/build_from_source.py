@@ -87,6 +87,7 @@ EFFECTS_CONTRACT = [
     "ci_level",
     "k_studies",
     "n_participants",
+    "n_cases",
     "i2",
     "tau2",
     "p_value",
