@@ -118,6 +118,11 @@ def derived_rating(consensus: pd.DataFrame) -> pd.Series:
     )
 
 
+def hedges_j(m: pd.Series) -> np.ndarray:
+    """Hedges' exact small-sample correction Γ(m/2)/(√(m/2)·Γ((m − 1)/2))."""
+    return np.array([math.exp(math.lgamma(v / 2) - 0.5 * math.log(v / 2) - math.lgamma((v - 1) / 2)) for v in m])
+
+
 def cca(studies: pd.DataFrame) -> float:
     pairs = studies[["review_id", "study_id"]].drop_duplicates()
     n, r, c = len(pairs), pairs["study_id"].nunique(), pairs["review_id"].nunique()
@@ -503,7 +508,8 @@ def test_study_effects_at_scale(big_sheets):
 
 
 def test_pooled_results_reproduce_from_study_level_data(sheets):
-    """The pooled results that have study-level rows are their DerSimonian-Laird random-effects pools."""
+    """The pooled results that have study-level rows are their DerSimonian-Laird random-effects pools (SMDs as
+    Hedges' g, as the re-analysis takes them)."""
     se = sheets["study_effects"]
     e = sheets["effects"].set_index(["review_id", "outcome"])
     for (review, outcome), g in se.groupby(["review_id", "outcome"]):
@@ -524,11 +530,12 @@ def test_pooled_results_reproduce_from_study_level_data(sheets):
                 y, v = diff, g["sd_treat"] ** 2 / n1 + g["sd_control"] ** 2 / n2
             else:  # Hedges' g
                 sp = np.sqrt(((n1 - 1) * g["sd_treat"] ** 2 + (n2 - 1) * g["sd_control"] ** 2) / (n1 + n2 - 2))
-                y = (1 - 3 / (4 * (n1 + n2) - 9)) * diff / sp
+                y = hedges_j(n1 + n2 - 2) * diff / sp
                 v = (n1 + n2) / (n1 * n2) + y**2 / (2 * (n1 + n2))
-        else:
-            y = g["estimate"]
-            v = g["se"].fillna((g["ci_upper"] - g["ci_lower"]) / (2 * 1.959964)) ** 2
+        else:  # Cohen's d with both group sizes (n_cases, n_controls): Hedges' g = J·d, SE J·SE
+            j = hedges_j(g["n_cases"].astype(float) + g["n_controls"].astype(float) - 2)
+            y = j * g["estimate"]
+            v = (j * g["se"].fillna((g["ci_upper"] - g["ci_lower"]) / (2 * 1.959964))) ** 2
         y, v = np.asarray(y, float), np.asarray(v, float)
         w = 1 / v
         q = np.sum(w * (y - np.sum(w * y) / np.sum(w)) ** 2)
@@ -542,21 +549,62 @@ def test_pooled_results_reproduce_from_study_level_data(sheets):
 
 
 def test_small_study_asymmetry(sheets):
-    """The largest study-level outcome (Depressive symptoms of the largest meta-analysis) shows small-study
+    """Depressive symptoms in the largest review with study-level data (the first scenario) shows small-study
     effects: Egger's regression (estimate/se on 1/se) has an intercept far in the direction of benefit (a
     lower depression score)."""
     se = sheets["study_effects"]
     rows = se[se["measure"].eq("SMD") & se["estimate"].notna()].copy()
     rows["s"] = rows["se"].fillna((rows["ci_upper"] - rows["ci_lower"]) / (2 * 1.959964))
-    groups = {key: g for key, g in rows.groupby(["review_id", "outcome"])}
-    largest = max(groups, key=lambda key: (len(groups[key]), key))
-    g = groups[largest]
+    size = sheets["reviews"].set_index("review_id")["n_primary_studies"]
+    largest = max(rows["review_id"].unique(), key=lambda review: (size[review], review))
+    g = rows[rows["review_id"].eq(largest) & rows["outcome"].eq("Depressive symptoms")]
     assert len(g) >= 15
     _, intercept = np.polyfit(1 / g["s"], g["estimate"] / g["s"], 1)
     assert intercept < -1.5, (largest, intercept)
     small = g.loc[g["s"] > g["s"].median(), "estimate"].mean()
     large = g.loc[g["s"] <= g["s"].median(), "estimate"].mean()
     assert small < large  # smaller studies, larger benefit
+
+
+def test_study_level_columns_for_grade(sheets):
+    """Cases and controls on every row; indirectness for most meta-analyses but not all (one left to the
+    "missing" rule); an AMSTAR score for some, constant within each meta-analysis."""
+    se = sheets["study_effects"]
+    assert se[["n_cases", "n_controls"]].notna().all().all()
+    by_ma = se.groupby(["outcome", "review_id"])
+    given = by_ma["indirectness"].apply(lambda s: s.notna().any())
+    assert by_ma["indirectness"].apply(lambda s: s.notna().all() or s.isna().all()).all()
+    assert 0 < (~given).sum() < given.sum()
+    assert {"no", "serious", "very_serious"} <= set(se["indirectness"].dropna())
+    assert by_ma["amstar"].nunique(dropna=False).eq(1).all()
+    amstar = by_ma["amstar"].first()
+    assert amstar.notna().any() and amstar.isna().any()
+
+
+def test_reanalysis_reaches_every_class_and_grade_level(csv_dir):
+    """The study-level meta-analyses, re-analysed as the pipeline does, reach every Ioannidis class, every
+    downgrade level of every algorithmic GRADE domain, and every GRADE label."""
+    from umbrella.meta import MetaSettings, reanalyse
+    from umbrella.sheets import column_types
+    from umbrella.tables import read_table
+
+    table = read_table(csv_dir / "study_effects.csv", column_types("study_effects"))
+    pooled, _ = reanalyse(table, MetaSettings())
+    assert len(pooled) == table[["outcome", "review_id"]].drop_duplicates().shape[0]
+    expected = {
+        "class": {"I", "II", "III", "IV", "ns"},
+        "grade_start": {0, 1},
+        "grade_rob": {0, 1, 2},
+        "grade_inconsistency": {0, 1, 2},
+        "grade_indirectness": {0, 1, 2},
+        "grade_imprecision": {0, 1, 2},
+        "grade_publication_bias": {0, 1},
+        "grade": {"High", "Moderate", "Weak", "Very weak"},
+    }
+    for column, levels in expected.items():
+        values = pooled[column].dropna()
+        found = {int(v) for v in values} if column.startswith("grade_") else set(values)
+        assert found == levels, (column, sorted(map(str, levels - found)), pooled[["review_id", "outcome", column]])
 
 
 # --------------------------------------------------------------------------------------------------------------

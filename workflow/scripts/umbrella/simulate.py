@@ -29,9 +29,17 @@ The model, in brief:
   on about 10 % of the items and the consensus sides with one of them. ``amstar2_reported`` is the rating the
   consensus answers imply under the default rule, except for a few reviews (about 7 %) where it deliberately
   differs by one level.
-* ``effects`` and ``study_effects``: pooled results for the meta-analyses; for a few of them the pooled results
-  are the DerSimonian-Laird pool of study-level rows simulated in ``study_effects`` (SMD from estimate and SE
-  or CI, OR/RR from 2x2 counts, MD/SMD from means), one outcome with small-study asymmetry.
+* ``effects`` and ``study_effects``: pooled results for the meta-analyses; for those of the largest reviews
+  (a fifth, at least three) the pooled results are the DerSimonian-Laird pools of study-level rows simulated
+  in ``study_effects``: Depressive symptoms (Cohen's d with SE or CI, pooled as Hedges' g), Clinical recovery
+  (OR/RR from 2x2 counts) and Quality of life (MD/SMD from means), with cases and controls (events and
+  non-events for counts, else the arms), risk of bias, indirectness (no, serious, very serious; one
+  meta-analysis in nine without) and, for two reviews in three, an ``amstar`` score (Y = 1, PY = 0.5 over the
+  16 consensus answers). The reviews take the three templates of planted scenarios in :data:`SCENARIOS` in
+  turn (small-study effects; a large, homogeneous, low-risk meta-analysis; a heterogeneous one whose largest
+  trial is null; three small trials; ...), so that with ``--reviews 35 --seed 1`` the re-analysis reaches every
+  Ioannidis class (I-IV, ns), every level of every algorithmic GRADE domain (risk of bias, inconsistency,
+  indirectness, imprecision, publication bias, start below high for k < 5) and all four GRADE labels.
 * ``implementation`` and ``experiences``: CFIR 2022 factors and themed findings for the reviews that address
   those questions.
 
@@ -44,6 +52,7 @@ import argparse
 import math
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -327,6 +336,67 @@ EXPERIENCES: tuple[tuple[str, str, tuple[str, str, str]], ...] = (
 )
 _PERSPECTIVE_WEIGHTS = np.array([0.4, 0.4, 0.2])
 
+# Study-level meta-analyses. The reviews with study-level data take three templates in turn (the largest review
+# the first); each template re-analyses Depressive symptoms (SMD from estimates), Clinical recovery (OR or RR
+# from 2x2 counts) and Quality of life (MD or SMD from means). The scenarios are planted so that, together, the
+# first three reviews reach every evidence class of Ioannidis and every level of every algorithmic GRADE domain.
+# Fields of a scenario:
+#   share: the share of the review's studies it includes (at most K_SHARE_MAX), or if 0, k_min..k_max of them;
+#   smallest: the smallest studies rather than a random draw;
+#   mu, mu_sd: the true effect (g or log ratio, towards benefit), drawn per meta-analysis;
+#   p_tau0, tau_min, tau_max: the between-study SD, 0 with probability p_tau0, else uniform in [tau_min, tau_max];
+#   bias: small-study bias, in SEs of each study (estimates only); largest_null: the largest study's true effect
+#   is nil; p_low: the share of studies at low risk of bias; indirectness: the most serious value among the
+#   studies (None: not assessed).
+
+K_SHARE_MAX = 35  # at most this many studies in a meta-analysis sized by a share (wider ones slow the re-analysis)
+
+
+@dataclass(frozen=True)
+class _Scenario:
+    """A planted study-level meta-analysis (the fields as described above)."""
+
+    name: str
+    measure: str
+    share: float = 0.0
+    k_min: int = 8
+    k_max: int = 16
+    smallest: bool = False
+    mu: float = 0.25
+    mu_sd: float = 0.08
+    p_tau0: float = 0.3
+    tau_min: float = 0.05
+    tau_max: float = 0.2
+    bias: float = 0.0
+    largest_null: bool = False
+    p_low: float = 0.35
+    indirectness: str | None = "no"
+
+
+SCENARIOS: tuple[tuple[_Scenario, _Scenario, _Scenario], ...] = (  # (Depression, Recovery, Quality of life)
+    (
+        _Scenario("small-study effects", "SMD", share=0.6, p_tau0=1.0, bias=3.0, p_low=0.62, indirectness="serious"),
+        _Scenario("a few trials", "OR", k_min=5, k_max=8, mu=0.4, mu_sd=0.05, p_low=0.35),
+        _Scenario("homogeneous, low risk of bias, indirect", "MD", share=0.5, mu_sd=0.03, p_tau0=1.0, p_low=0.9,
+                  indirectness="serious"),
+    ),
+    (
+        _Scenario("large, homogeneous, low risk of bias", "SMD", share=0.8, mu=0.3, mu_sd=0.03, p_tau0=1.0,
+                  p_low=0.95),
+        _Scenario("three small trials", "RR", k_min=3, k_max=3, smallest=True, mu=0.35, p_tau0=1.0, p_low=0.35,
+                  indirectness=None),
+        _Scenario("homogeneous, one very indirect study", "SMD", k_min=10, k_max=14, mu_sd=0.03, p_tau0=1.0,
+                  p_low=0.9, indirectness="very_serious"),
+    ),
+    (
+        _Scenario("heterogeneous, the largest trial null", "SMD", share=0.75, mu=0.4, mu_sd=0.03, p_tau0=0.0,
+                  tau_min=0.28, tau_max=0.32, largest_null=True, p_low=0.25),
+        _Scenario("no clear effect, heterogeneous", "OR", share=0.7, mu=0.15, mu_sd=0.02, p_tau0=0.0, tau_min=0.35,
+                  tau_max=0.4, p_low=0.62),
+        _Scenario("homogeneous, some risk of bias, indirect", "MD", p_tau0=1.0, p_low=0.62, indirectness="serious"),
+    ),
+)  # fmt: skip
+
 # How many decimals each float column is rounded to (the CSV prints them without trailing zeros).
 DECIMALS = 4
 
@@ -376,6 +446,14 @@ def _group_rank(group: np.ndarray) -> np.ndarray:
     start = np.r_[True, group[1:] != group[:-1]]
     first = np.maximum.accumulate(np.where(start, np.arange(n), 0))
     return np.arange(n) - first
+
+
+def _hedges_j(m: np.ndarray) -> np.ndarray:
+    """Hedges' exact small-sample correction J(m) = Γ(m/2)/(√(m/2)·Γ((m − 1)/2)), m = n₁ + n₂ − 2 > 1."""
+    return np.array(
+        [math.exp(math.lgamma(v / 2) - 0.5 * math.log(v / 2) - math.lgamma((v - 1) / 2)) for v in np.asarray(m)],
+        dtype=float,
+    )
 
 
 def _two_sided_p(z: np.ndarray) -> np.ndarray:
@@ -611,6 +689,7 @@ def simulate(n_reviews: int = 35, seed: int = 1, n_pool: int | None = None) -> d
         study_ids,
         study_year,
         study_size,
+        np.where(consensus == 0, 1.0, np.where(consensus == 1, 0.5, 0.0)).sum(axis=1),
     )
 
     # ---- implementation and experiences -------------------------------------------------------------------
@@ -641,6 +720,7 @@ def _effects(
     study_ids: np.ndarray,
     study_year: np.ndarray,
     study_size: np.ndarray,
+    amstar_score: np.ndarray,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Pooled results for the meta-analyses, and study-level rows behind a few of them."""
     ma = np.flatnonzero((rtype == MA) & (n_primary >= 2))
@@ -697,39 +777,58 @@ def _effects(
         _outcome_name(g, meas, j) for g, meas, j in zip(p_grp, p_measure, rng.integers(0, 6, size=m), strict=True)
     ]
 
-    # Study-level outcomes.
+    # Study-level outcomes: three per review, the scenarios of its template (SCENARIOS, taken in turn), drawn
+    # from a stream of their own so that the other effects keep their values when the scenarios change.
+    rng_g = rng.spawn(1)[0]
+    n_g = 3 * n_se
     g_rev = np.repeat(se_reviews, 3)
     g_grp = np.tile(np.array([DEP, REC, QOL]), n_se)
-    g_pos = np.repeat(np.arange(n_se), 3)
-    g_measure = np.where(
-        g_grp == DEP,
-        "SMD",
-        np.where(g_grp == REC, np.where(g_pos % 2 == 0, "OR", "RR"), np.where(g_pos % 2 == 0, "MD", "SMD")),
-    ).astype(object)
+    scenarios = [scenario for template in SCENARIOS for scenario in template]
+    g_cell = (np.repeat(np.arange(n_se), 3) % len(SCENARIOS)) * 3 + np.tile(np.arange(3), n_se)
+
+    def field(name: str) -> np.ndarray:
+        return np.array([getattr(scenario, name) for scenario in scenarios], dtype=object)[g_cell]
+
+    g_measure = field("measure")
     g_outcome = np.where(
         g_grp == DEP, "Depressive symptoms", np.where(g_grp == REC, "Clinical recovery", "Quality of life")
     ).astype(object)
-    g_asym = (g_grp == DEP) & (g_pos == 0)
-    n_g = len(g_rev)
-    g_k = np.minimum(n_primary[g_rev], np.where(g_asym, 20, rng.integers(8, 17, size=n_g)))
+    share = field("share").astype(float)
+    g_k = np.where(
+        share > 0,
+        np.minimum(np.round(share * n_primary[g_rev]), K_SHARE_MAX),
+        rng_g.integers(field("k_min").astype(int), field("k_max").astype(int) + 1),
+    )
+    g_k = np.clip(g_k, np.minimum(2, n_primary[g_rev]), n_primary[g_rev]).astype(int)
     g_sign = np.where(favours_of[g_grp] == "lower", -1.0, 1.0)
-    g_mu = np.where(g_grp == REC, rng.normal(0.35, 0.1, size=n_g), rng.normal(0.25, 0.08, size=n_g)) * g_sign
-    g_tau = np.where((rng.random(n_g) < 0.3) | g_asym, 0.0, rng.uniform(0.05, 0.2, size=n_g))
+    g_mu = rng_g.normal(field("mu").astype(float), field("mu_sd").astype(float)) * g_sign
+    g_tau = np.where(
+        rng_g.random(n_g) < field("p_tau0").astype(float),
+        0.0,
+        rng_g.uniform(field("tau_min").astype(float), field("tau_max").astype(float)),
+    )
     se_rows, pooled = _study_level(
-        rng,
-        g_rev,
-        g_measure,
-        g_outcome,
-        g_asym,
-        g_k,
-        g_mu,
-        g_tau,
+        rng_g,
+        {
+            "rev": g_rev,
+            "measure": g_measure,
+            "outcome": g_outcome,
+            "k": g_k,
+            "mu": g_mu,
+            "tau": g_tau,
+            "bias": field("bias").astype(float),
+            "largest_null": field("largest_null").astype(bool),
+            "smallest": field("smallest").astype(bool),
+            "p_low": field("p_low").astype(float),
+            "indirectness": field("indirectness"),
+        },
         cit_review,
         cit_study,
         study_ids,
         study_year,
         study_size,
         review_ids,
+        amstar_score,
     )
     se_eff = pd.DataFrame(
         {
@@ -804,50 +903,54 @@ def _outcome_name(group: int, measure: str, j: int) -> str:
 
 def _study_level(
     rng: np.random.Generator,
-    g_rev: np.ndarray,
-    g_measure: np.ndarray,
-    g_outcome: np.ndarray,
-    g_asym: np.ndarray,
-    g_k: np.ndarray,
-    g_mu: np.ndarray,
-    g_tau: np.ndarray,
+    g: Mapping[str, np.ndarray],
     cit_review: np.ndarray,
     cit_study: np.ndarray,
     study_ids: np.ndarray,
     study_year: np.ndarray,
     study_size: np.ndarray,
     review_ids: np.ndarray,
+    amstar_score: np.ndarray,
 ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
-    """Study-level rows for outcome groups ``g`` and their DerSimonian-Laird pools."""
+    """Study-level rows of the meta-analyses ``g`` (one entry per meta-analysis: rev, measure, outcome, k, mu,
+    tau, bias, smallest, p_low, indirectness) and their DerSimonian-Laird pools."""
+    g_rev, g_measure, g_k, g_mu = g["rev"], g["measure"], g["k"], g["mu"]
     n_g = len(g_rev)
     n_rev = len(review_ids)
     start = np.searchsorted(cit_review, np.arange(n_rev))
     count = np.bincount(cit_review, minlength=n_rev)
-    # Candidate rows: every study of the group's review, in random order; keep the first k.
+    # Candidate rows: every study of the group's review, in random order (smallest first where the scenario
+    # says so); keep the first k.
     grp = np.repeat(np.arange(n_g), count[g_rev])
     offset = np.arange(len(grp)) - np.repeat(np.cumsum(count[g_rev]) - count[g_rev], count[g_rev])
     cand = start[g_rev][grp] + offset
-    order = np.lexsort((rng.random(len(grp)), grp))
+    by_size = np.where(g["smallest"][grp], study_size[cit_study[cand]], 0)
+    order = np.lexsort((rng.random(len(grp)), by_size, grp))
     grp, cand = grp[order], cand[order]
-    keep = _group_rank(grp) < g_k[grp]
-    grp, cand = grp[keep], cand[keep]
+    rank = _group_rank(grp)
+    keep = rank < g_k[grp]
+    grp, cand, rank = grp[keep], cand[keep], rank[keep]
     sid = cit_study[cand]
     m = len(grp)
     size = study_size[sid]
     n_t = np.clip(np.round(size * rng.uniform(0.45, 0.55, size=m)), 6, size - 6).astype(np.int64)
     n_c = (size - n_t).astype(np.int64)
     measure = g_measure[grp]
-    theta = g_mu[grp] + g_tau[grp] * rng.normal(size=m)
+    theta = g_mu[grp] + g["tau"][grp] * rng.normal(size=m)
+    biggest_first = np.lexsort((-size, grp))
+    largest = np.zeros(m, dtype=bool)
+    largest[biggest_first[_group_rank(grp[biggest_first]) == 0]] = True
+    theta = np.where(largest & g["largest_null"][grp], 0.0, theta)
     z = rng.normal(size=m)
 
     style_est = measure == "SMD"
-    style_est &= g_outcome[grp] == "Depressive symptoms"
+    style_est &= g["outcome"][grp] == "Depressive symptoms"
     style_bin = np.isin(measure, ["OR", "RR"])
     style_mean = ~style_est & ~style_bin
 
-    # SMD from estimate with SE (70 %) or CI (30 %); the asymmetric outcome adds a bias growing with the SE.
+    # SMD from estimate with SE (70 %) or CI (30 %); small-study bias adds `bias` SEs towards benefit.
     se_smd = np.sqrt(1 / n_t + 1 / n_c + theta**2 / (2 * (n_t + n_c)))
-    est = theta + z * se_smd + np.where(g_asym[grp], 3.0 * se_smd * np.sign(g_mu[grp]), 0.0)
+    est = theta + z * se_smd + g["bias"][grp] * se_smd * np.sign(g_mu[grp])
     est_r, se_r = _round(est, 4), _round(se_smd, 4)
     with_ci = rng.random(m) < 0.3
     lo_r, hi_r = _round(est - Z95 * se_smd, 4), _round(est + Z95 * se_smd, 4)
@@ -868,12 +971,33 @@ def _study_level(
     mean_c = _round(mean_c_true + rng.normal(size=m) * scale_sd / np.sqrt(n_c), 2)
     sd_t, sd_c = np.maximum(_round(sd_t, 2), 0.01), np.maximum(_round(sd_c, 2), 0.01)
 
+    # Risk of bias: the scenario's share of the studies (a random subset) at low risk, the others at some
+    # concerns, high or unclear risk (6 : 5 : 2).
+    by_rob = np.lexsort((rng.random(m), grp))
+    low = np.empty(m, dtype=bool)
+    low[by_rob] = _group_rank(grp[by_rob]) < np.round(g["p_low"] * g_k)[grp[by_rob]]
+    other = ROB[1 + np.searchsorted([6 / 13, 11 / 13], rng.random(m), side="right")]
+    rob = np.where(low, "low", other).astype(object)
+
+    # Indirectness: the first study of a meta-analysis carries its most serious value; "serious" marks about a
+    # third of the others too, and "very_serious" leaves the others no or serious.
+    level = g["indirectness"][grp]
+    u_ind = rng.random(m)
+    indirect = np.where(
+        level == "very_serious",
+        np.where(rank == 0, "very_serious", np.where(u_ind < 0.3, "serious", "no")),
+        np.where(level == "serious", np.where((rank == 0) | (u_ind < 0.3), "serious", "no"), level),
+    ).astype(object)
+    indirect = np.where(pd.isna(level), None, indirect)
+
     # Analysis-scale effects for the pools, computed from the numbers as printed.
     yi = np.zeros(m)
     vi = np.ones(m)
     se_from_ci = (hi_r - lo_r) / (2 * Z95)
-    yi = np.where(style_est, est_r, yi)
-    vi = np.where(style_est, np.where(with_ci, se_from_ci, se_r) ** 2, vi)
+    # The estimates are Cohen's d with both group sizes known (n_cases, n_controls): pooled as Hedges' g = J·d.
+    j = _hedges_j(n_t + n_c - 2)
+    yi = np.where(style_est, j * est_r, yi)
+    vi = np.where(style_est, (j * np.where(with_ci, se_from_ci, se_r)) ** 2, vi)
     zero = (ev_t == 0) | (ev_c == 0) | (ev_t == n_t) | (ev_c == n_c)
     cc = np.where(zero, 0.5, 0.0)
     a, b = ev_t + cc, n_t - ev_t + cc
@@ -887,11 +1011,11 @@ def _study_level(
     md = mean_t - mean_c
     v_md = sd_t**2 / n_t + sd_c**2 / n_c
     sp = np.sqrt(((n_t - 1) * sd_t**2 + (n_c - 1) * sd_c**2) / (n_t + n_c - 2))
-    g = (1 - 3 / (4 * (n_t + n_c) - 9)) * md / sp
-    v_g = (n_t + n_c) / (n_t * n_c) + g**2 / (2 * (n_t + n_c))
+    hedges = j * md / sp
+    v_g = (n_t + n_c) / (n_t * n_c) + hedges**2 / (2 * (n_t + n_c))
     yi = np.where(style_mean & (measure == "MD"), md, yi)
     vi = np.where(style_mean & (measure == "MD"), v_md, vi)
-    yi = np.where(style_mean & (measure == "SMD"), g, yi)
+    yi = np.where(style_mean & (measure == "SMD"), hedges, yi)
     vi = np.where(style_mean & (measure == "SMD"), v_g, vi)
     pooled = _dersimonian_laird(yi, vi, grp, n_g)
     pooled["n"] = np.bincount(grp, (n_t + n_c).astype(float), n_g)
@@ -907,9 +1031,15 @@ def _study_level(
     est_set = style_est & ~with_ci
     ci_set = style_est & with_ci
     n_set = style_bin | style_mean
+    everywhere = np.ones(m, dtype=bool)
+    # Cases and controls (metaumbrella's n_cases, n_controls): events and non-events for counts, else the arms.
+    cases = np.where(style_bin, ev_t + ev_c, n_t)
+    controls = np.where(style_bin, n_t + n_c - ev_t - ev_c, n_c)
+    # A numeric AMSTAR score for the reviews of two templates in three (the same for all their rows).
+    rev_pos = grp // 3
     rows = pd.DataFrame(
         {
-            "outcome": g_outcome[grp],
+            "outcome": g["outcome"][grp],
             "review_id": review_ids[g_rev[grp]],
             "study_id": study_ids[sid],
             "year": study_year[sid].astype(np.int64),
@@ -926,9 +1056,11 @@ def _study_level(
             "sd_treat": only(style_mean, sd_t),
             "mean_control": only(style_mean, mean_c),
             "sd_control": only(style_mean, sd_c),
-            "n_cases": only_int(style_bin, ev_t + ev_c),
-            "n_controls": only_int(style_bin, n_t + n_c - ev_t - ev_c),
-            "rob": ROB[np.searchsorted([0.35, 0.65, 0.9], rng.random(m), side="right")],
+            "n_cases": only_int(everywhere, cases),
+            "n_controls": only_int(everywhere, controls),
+            "rob": rob,
+            "indirectness": indirect,
+            "amstar": only(rev_pos % len(SCENARIOS) != len(SCENARIOS) - 1, amstar_score[g_rev[grp]]),
         }
     )
     return rows, pooled
