@@ -260,7 +260,7 @@ def examples_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     config.update(data="data/raw/examples", title="metaumbrella's examples", published={}, prisma=None)
     config["reanalysis"]["smd_variance"] = "metaumbrella"
     (work / "config/examples.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    result = snakemake(work, "results/effects/pooled.csv", "--cores", "2", "--configfile", "config/examples.yaml")
+    result = snakemake(work, "--cores", "2", "--configfile", "config/examples.yaml")
     assert result.returncode == 0, result.stderr[-3000:]
     return work
 
@@ -271,3 +271,13 @@ def test_workflow_reproduces_metaumbrella_and_metafor(examples_run: Path) -> Non
     assert_matches_metafor(pooled[pooled["review_id"] == "Takayama"], "RR", "2x2")
     assert_matches_metafor(pooled[pooled["review_id"] == "Smith"], "SMD", "metaumbrella")
     assert set(pooled.columns) >= {"esb_observed", "esb_expected", "esb_z", "grade_rob", "grade_indirectness"}
+
+
+def test_report_shows_the_reanalysis_without_an_effects_sheet(examples_run: Path) -> None:
+    html = (examples_run / "reports/umbrella_review.html").read_text(encoding="utf-8")
+    assert 'id="reanalysis"' in html and "GRADE of each re-analysed meta-analysis" in html
+    methods = html[html.index('<section id="methods">') : html.index("</section>", html.index('id="methods"'))]
+    assert "Re-analysis of study-level data" in methods
+    assert "J²·(1/n₁ + 1/n₂ + d²/(2N)) (metaumbrella)" in methods  # smd_variance: metaumbrella, as configured
+    assert "the smaller p of TESS and PSST" in methods and "Labels: High, Moderate, Weak, Very weak" in methods
+    assert "1.2 × 10⁻⁴" in html  # SSRI's Egger p, never printed as 0.00

@@ -129,3 +129,14 @@ def test_inferred_counts_shown_only_when_the_sheets_mark_inferred_values(sheets_
     )
     html = html_for(sheets_dir)
     assert "of which inferred" in html and "review_type_basis" in html
+
+
+@pytest.mark.parametrize(
+    ("p", "text"),
+    [(0.5, "0.50"), (0.0123, "0.01"), (0.00234, "0.002"), (1.2e-4, "1.2 × 10⁻⁴"), (9.4e-31, "9.4 × 10⁻³¹"),
+     (None, "–"), (float("nan"), "–")],
+)  # fmt: skip
+def test_p_values_read_without_e_notation_or_zero(p, text: str) -> None:
+    from umbrella.report import p_text
+
+    assert p_text(p) == text

@@ -47,8 +47,9 @@ def test_editing_one_effect_row_plans_only_the_jobs_that_depend_on_it(simulated_
     work = simulated_runs[0]
     effects = work / "data/raw/simulated/effects.csv"
     lines = effects.read_text(encoding="utf-8").splitlines(keepends=True)
-    lines[1] = lines[1].replace("Depression", "Depression", 1).replace(",lower,", ",lower,", 1)
-    lines[1] = lines[1].replace("12-month follow-up", "12 months", 1)
+    edited = lines[1].replace(",simulated,", ",simulated and checked,", 1)  # the row's `source` cell
+    assert edited != lines[1]
+    lines[1] = edited
     effects.write_text("".join(lines), encoding="utf-8")
     result = snakemake(work, "-n", "--quiet", "rules", "--configfile", "config/simulated.yaml")
     planned = result.stdout + result.stderr

@@ -108,20 +108,29 @@ def ioannidis(pooled: pd.DataFrame, threshold: int = 1000) -> pd.DataFrame:
     def all_met(names: list[str]) -> np.ndarray:
         return np.logical_and.reduce([criteria[n][0] & criteria[n][1] for n in names])
 
-    c1 = all_met(["cases", "p6", "i2", "pi", "egger", "esb"])
-    c2 = all_met(["cases", "p6", "largest"])
-    c3 = all_met(["cases", "p3"])
+    needs = {"I": ["cases", "p6", "i2", "pi", "egger", "esb"], "II": ["cases", "p6", "largest"], "III": ["cases", "p3"]}
     c4 = np.isfinite(p) & (p < 0.05)
-    label = np.select([c1, c2, c3, c4], ["I", "II", "III", "IV"], "ns")
-    notes = [
-        [
-            criteria[n][2]
-            for n in ("cases", "i2", "pi", "egger", "esb", "largest")
-            if label[i] not in ("I", "ns") and not criteria[n][1][i]
-        ]
-        for i in range(len(pooled))
-    ]
+    label = np.select([*(all_met(names) for names in needs.values()), c4], ["I", "II", "III", "IV"], "ns")
+    missing = {name: [criteria[n] for n in names] for name, names in needs.items()}
+    notes = _blocking(label, missing, ("I", "II", "III", "IV", "ns"))
     return pd.DataFrame({"class": label, "notes": _join(notes)}, index=pooled.index)
+
+
+def _blocking(
+    label: np.ndarray, needs: Mapping[str, list[tuple]], order: tuple[str, ...]
+) -> list[list[str]]:  # fmt: skip
+    """Per row, the criteria that could not be assessed in a class better than the one reached and whose
+    other criteria were all met: the missing inputs that cost the row that class."""
+    rank = {c: i for i, c in enumerate(order)}
+    notes: list[list[str]] = [[] for _ in range(len(label))]
+    for cls, criteria in needs.items():
+        blocked = np.logical_and.reduce([met | ~ok for met, ok, *_ in criteria])
+        for i in np.flatnonzero(blocked):
+            if rank[cls] < rank[str(label[i])]:
+                for _, ok, words in criteria:
+                    if not ok[i] and words not in notes[i]:
+                        notes[i].append(words)
+    return notes
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -193,21 +202,19 @@ def personalised(pooled: pd.DataFrame, thresholds: Mapping[str, Mapping[str, obj
     n = len(pooled)
     label = np.full(n, "V", dtype=object)
     decided = np.zeros(n, dtype=bool)
-    missing: list[set[str]] = [set() for _ in range(n)]
+    needs: dict[str, list[tuple]] = {}
     for cls in PERSONALISED_CLASSES[:4]:
         rules = thresholds.get(cls) or {}
         if not rules:
             continue
-        met = np.ones(n, dtype=bool)
+        needs[cls] = []
         for name, threshold in rules.items():
             ok, assessable = check(name, threshold)
-            met &= ok & assessable
-            for i in np.flatnonzero(~assessable):
-                missing[i].add(CRITERIA[name][1])
+            needs[cls].append((ok & assessable, assessable, f"{CRITERIA[name][1]}: missing, not met"))
+        met = np.logical_and.reduce([m for m, _, _ in needs[cls]])
         label = np.where(~decided & met, cls, label)
         decided |= met
-    notes = [sorted(m) if label[i] != "I" else [] for i, m in enumerate(missing)]
-    notes = [[f"{word}: missing, not met" for word in row] for row in notes]
+    notes = _blocking(label, needs, PERSONALISED_CLASSES)
     return pd.DataFrame({"class": label, "notes": _join(notes)}, index=pooled.index)
 
 
@@ -327,7 +334,7 @@ def grade(pooled: pd.DataFrame, scale: pd.DataFrame, contradict: np.ndarray, set
 
     rob = _num(pooled, "rob_low_pct")
     d_rob = np.select([rob >= 75, rob >= 50], [0, 1], 2)
-    note(~np.isfinite(rob), "risk of bias not rated: serious (−2)")
+    note(~np.isfinite(rob), "risk of bias not rated: very serious (−2)")
 
     has_pi = np.isfinite(lo) & np.isfinite(hi) & np.isfinite(plo) & np.isfinite(phi)
     d_inc = np.where(has_pi, _inconsistency_cinema(lo, hi, plo, phi, null, eq_lo, eq_hi), np.nan)
@@ -354,7 +361,7 @@ def grade(pooled: pd.DataFrame, scale: pd.DataFrame, contradict: np.ndarray, set
     d_imp = np.select([spans & few, very_few, spans | few], [2, 2, 1], 0)
     no_n = ~(np.isfinite(cases) & np.isfinite(controls))
     d_imp = np.where(no_n | ~(np.isfinite(lo) & np.isfinite(hi)), 2, d_imp)
-    note(no_n, "cases or controls not given: imprecise (−2)")
+    note(no_n, "cases or controls not given: very serious imprecision (−2)")
 
     egger_p, esb_p = _num(pooled, "egger_p"), _num(pooled, "esb_p")
     d_pub = ((egger_p <= 0.10) | (esb_p <= 0.10)).astype(int)
@@ -366,8 +373,35 @@ def grade(pooled: pd.DataFrame, scale: pd.DataFrame, contradict: np.ndarray, set
                "grade_imprecision": d_imp, "grade_publication_bias": d_pub}  # fmt: skip
     total = start + sum(domains.values())
     labels = np.array(GRADE_LABELS[settings.labels], dtype=object)[np.minimum(total, 3)]
+
+    def fmt(x: float) -> str:
+        return f"{x:.2f}".replace("-", "\u2212")
+
+    cinema = has_pi & np.isfinite(_inconsistency_cinema(lo, hi, plo, phi, null, eq_lo, eq_hi))
+    reasons = {
+        "grade_rob": [f"{x:.0f} % of the weight at low risk" if np.isfinite(x) else "no study rated" for x in rob],
+        "grade_inconsistency": [
+            f"CI {fmt(lo[i])} to {fmt(hi[i])}, prediction interval {fmt(plo[i])} to {fmt(phi[i])}, equivalence "
+            f"range {fmt(eq_lo[i])} to {fmt(eq_hi[i])}"
+            if cinema[i]
+            else f"I² {i2[i]:.0f} %, {contradict[i]:.0%} of studies significant the other way"
+            for i in range(n)
+        ],
+        "grade_indirectness": [
+            ("very serious" if d == 2 else "serious") + (", assumed" if missing_ind[i] else "")
+            for i, d in enumerate(d_ind)
+        ],
+        "grade_imprecision": [
+            f"{cases[i]:,.0f} cases, {controls[i]:,.0f} controls"
+            + ("; CI spans the null and a large effect" if spans[i] else "")
+            if not no_n[i]
+            else "cases or controls not given"
+            for i in range(n)
+        ],  # fmt: skip
+        "grade_publication_bias": [f"Egger p {egger_p[i]:.3g}, excess-significance p {esb_p[i]:.3g}" for i in range(n)],
+    }
     words = [
-        [f"{name} −{int(domains[col][i])}" for col, name in GRADE_DOMAINS if domains[col][i] > 0]
+        [f"{name} −{int(domains[col][i])} ({reasons[col][i]})" for col, name in GRADE_DOMAINS if domains[col][i] > 0]
         + (["k < 5: start one level lower"] if start[i] else [])
         for i in range(n)
     ]

@@ -414,8 +414,28 @@ def render(context: Mapping[str, Any], template: str | Path, css: str | Path) ->
         lstrip_blocks=True,
     )
     env.filters["num"] = _num
+    env.filters["pval"] = p_text
+    env.filters["minus"] = lambda text: str(text).replace("-", "\u2212")
     css_text = Path(css).read_text(encoding="utf-8")
     return env.get_template(template.name).render(**context, css=css_text)
+
+
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def p_text(value: Any, missing: str = "\u2013") -> str:
+    """A p-value for readers: two decimals from 0.01, three from 0.001, below that as a × 10⁻ⁿ (never 0.00)."""
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return missing
+    p = float(value)
+    if p >= 0.01:
+        return f"{p:.2f}"
+    if p >= 0.001:
+        return f"{p:.3f}"
+    if p == 0:
+        return "< 10\u207b\u00b3\u2070\u2070"
+    mantissa, exponent = f"{p:.1e}".split("e")
+    return f"{mantissa} \u00d7 10{str(int(exponent)).translate(_SUPERSCRIPT)}"
 
 
 def _num(value: Any, missing: str = "\u2013") -> str:
