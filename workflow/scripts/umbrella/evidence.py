@@ -65,6 +65,12 @@ def excludes_null(lower: np.ndarray, upper: np.ndarray, ratio: np.ndarray) -> np
     return ((lower > null) & (upper > null)) | ((lower < null) & (upper < null))
 
 
+def _p_words(p: float) -> str:
+    if not np.isfinite(p):
+        return "not computed"
+    return f"{p:.3f}" if p >= 0.001 else "< 0.001"
+
+
 def _join(parts_per_row: list[list[str]]) -> list[str]:
     return ["; ".join(parts) for parts in parts_per_row]
 
@@ -398,7 +404,9 @@ def grade(pooled: pd.DataFrame, scale: pd.DataFrame, contradict: np.ndarray, set
             else "cases or controls not given"
             for i in range(n)
         ],  # fmt: skip
-        "grade_publication_bias": [f"Egger p {egger_p[i]:.3g}, excess-significance p {esb_p[i]:.3g}" for i in range(n)],
+        "grade_publication_bias": [
+            f"Egger p {_p_words(egger_p[i])}, excess-significance p {_p_words(esb_p[i])}" for i in range(n)
+        ],
     }
     words = [
         [f"{name} −{int(domains[col][i])} ({reasons[col][i]})" for col, name in GRADE_DOMAINS if domains[col][i] > 0]
