@@ -29,13 +29,13 @@ def html_for(folder: Path, **config_overrides) -> str:
     sheets = load_dataset(folder, CONFIG_QUESTIONS)
     reviews = tidy(sheets["reviews"])
     tables = {
-        "reviews": reviews,
-        "by_type": counts_by_type(reviews, config["published"]),
-        "by_question": counts_by_question(reviews, config["research_questions"], config["published"]),
-        "by_year": counts_by_year(reviews),
+        "sheet_reviews": reviews,
+        "reviews_by_type": counts_by_type(reviews, config["published"]),
+        "reviews_by_question": counts_by_question(reviews, config["research_questions"], config["published"]),
+        "reviews_by_year": counts_by_year(reviews),
         "characteristics": characteristics(reviews),
     }
-    tables.update({name: tidy(s) for name, s in sheets.items() if name != "reviews"})
+    tables.update({f"sheet_{name}": tidy(s) for name, s in sheets.items() if name != "reviews"})
     manifest = sheet_manifest({name: s.path for name, s in sheets.items()}, tables)
     return render(build_context(config, manifest, tables), TEMPLATE, CSS)
 
@@ -110,7 +110,7 @@ def test_sheet_manifest_records_hash_rows_and_extra_columns(sheets_dir: Path) ->
     text = "review_id,year,table_source\nB,2020,T1\nA,2019,T2\n"
     path = write(sheets_dir, "reviews.csv", text)
     table = tidy(load_dataset(sheets_dir, CONFIG_QUESTIONS)["reviews"])
-    entry = sheet_manifest({"reviews": path}, {"reviews": table})["sheets"]["reviews"]
+    entry = sheet_manifest({"reviews": path}, {"sheet_reviews": table})["sheets"]["reviews"]
     assert entry == {
         "file": str(path),
         "format": "csv",

@@ -2,29 +2,9 @@ rule summarise_effects:
     input:
         effects="results/extract/effects.csv",
         reviews="results/extract/reviews.csv",
-        ratings=QUALITY_TABLES["ratings"],
+        ratings=path_of("table_amstar2_ratings"),
     output:
-        review_effects=report(
-            EFFECT_TABLES["review_effects"],
-            caption="../report/review_effects.rst",
-            category="Effects",
-        ),
-        outcome_summary=report(
-            EFFECT_TABLES["outcome_summary"],
-            caption="../report/outcome_summary.rst",
-            category="Effects",
-        ),
-        evidence_map=report(
-            EFFECT_FIGURES["evidence_map"],
-            caption="../report/evidence_map.rst",
-            category="Effects",
-        ),
-        forest=report(
-            directory(FOREST_DIR),
-            patterns=["{name}.svg"],
-            caption="../report/forest.rst",
-            category="Effects",
-        ),
+        **declared("summarise_effects"),
     params:
         settings=config["effects"],
         n_cases_threshold=config["reanalysis"]["n_cases_threshold"],
@@ -41,21 +21,7 @@ rule reanalyse_studies:
         study_effects="results/extract/study_effects.csv",
         reviews="results/extract/reviews.csv",
     output:
-        pooled=report(
-            REANALYSIS_OUTPUTS["pooled"],
-            caption="../report/pooled.rst",
-            category="Effects",
-        ),
-        study_effect_sizes=report(
-            REANALYSIS_OUTPUTS["study_effect_sizes"],
-            caption="../report/study_effect_sizes.rst",
-            category="Effects",
-        ),
-        forest=report(
-            REANALYSIS_OUTPUTS["forest"],
-            caption="../report/umbrella_forest.rst",
-            category="Effects",
-        ),
+        **declared("reanalyse_studies"),
     params:
         settings=config["reanalysis"],
     log:

@@ -1,16 +1,13 @@
 rule compute_overlap:
     input:
-        reviews="results/extract/reviews.csv",
         **{
             s: f"results/extract/{s}.csv"
             for s in ("studies", "citation_matrix", "study_effects", "effects")
             if s in SHEET_FILES
         },
+        reviews="results/extract/reviews.csv",
     output:
-        **{
-            name: report(path, caption=f"../report/overlap_{name}.rst", category="Overlap")
-            for name, path in OVERLAP_OUTPUTS.items()
-        },
+        **declared("compute_overlap"),
     params:
         settings=config["overlap"],
     log:

@@ -1,8 +1,8 @@
 rule render_report:
     input:
         unpack(report_inputs),
-        template="workflow/templates/report.html.j2",
-        css="workflow/templates/report.css",
+        template=workflow.source_path("../templates/report.html.j2"),
+        css=workflow.source_path("../templates/report.css"),
     output:
         html=report(
             "reports/umbrella_review.html",
@@ -37,16 +37,16 @@ rule record_provenance:
 
 rule assemble_supplement:
     input:
-        **{f"table_{label}": path for label, _, _, _, path in SUPPLEMENT_TABLES},
+        **{f"table_{o.supplement['label']}": o.path for o in SUPPLEMENT_TABLES},
         figures=SUPPLEMENT_FIGURES,
-        forest=FOREST_DIR if HAS_EFFECTS else [],
+        folders=SUPPLEMENT_FOLDERS,
         provenance=PROVENANCE,
-        dictionary="workflow/schemas/outputs.yaml",
+        dictionary=DICTIONARY,
     output:
         folder=directory("reports/supplement"),
         archive="reports/supplement.zip",
     params:
-        tables=[[label, name, title, source] for label, name, title, source, _ in SUPPLEMENT_TABLES],
+        tables=[[o.supplement["label"], o.supplement["name"], o.title, o.sheet or o.key] for o in SUPPLEMENT_TABLES],
         title=config["title"],
     log:
         "logs/assemble_supplement.log",

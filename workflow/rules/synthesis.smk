@@ -1,13 +1,10 @@
 rule synthesise_findings:
     input:
-        reviews="results/extract/reviews.csv",
-        ratings=QUALITY_TABLES["ratings"],
         **{s: f"results/extract/{s}.csv" for s in ("implementation", "experiences") if s in SHEET_FILES},
+        reviews="results/extract/reviews.csv",
+        ratings=path_of("table_amstar2_ratings"),
     output:
-        **{
-            name: report(path, caption=f"../report/synthesis_{name}.rst", category="Syntheses")
-            for name, path in SYNTHESIS_OUTPUTS.items()
-        },
+        **declared("synthesise_findings"),
     params:
         questions=config["research_questions"],
         published=config["published"],

@@ -11,9 +11,8 @@ def main(snakemake):
         for label, name, title, source in snakemake.params.tables
     ]
     figures = list(snakemake.input.figures)
-    forest = snakemake.input.forest  # a folder of forest plots, or an empty list without an effects sheet
-    if forest:
-        figures += sorted(str(p) for p in Path(str(forest)).glob("*.svg"))
+    for folder in snakemake.input.folders:  # folders of figures, e.g. one forest plot per outcome group
+        figures += sorted(str(p) for p in Path(str(folder)).glob("*.svg"))
     build_supplement(
         specs,
         figures,

@@ -13,6 +13,7 @@ import yaml
 
 from .config import CONFIG_SCHEMA
 from .layout import SHEETS
+from .outputs import outputs_table, write_captions
 from .sheets import ROW_CHECKS, load_schema
 
 CHECK_WORDS = {
@@ -168,13 +169,30 @@ def render() -> str:
     return HEADER + "\n".join(sheet_section(s) for s in SHEETS) + "\n" + settings_section("reanalysis")
 
 
+README = Path(__file__).resolve().parents[3] / "README.md"
+OUTPUTS_START, OUTPUTS_END = "<!-- outputs:start", "<!-- outputs:end -->"
+
+
+def readme_with_outputs(text: str) -> str:
+    """The README with its generated table of outputs (between the outputs markers) brought up to date."""
+    head, rest = text.split(OUTPUTS_START, 1)
+    marker_line, _ = rest.split("\n", 1)
+    _, tail = rest.split(OUTPUTS_END, 1)
+    return f"{head}{OUTPUTS_START}{marker_line}\n{outputs_table()}{OUTPUTS_END}{tail}"
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Write config/README.md (to the path given, else to stdout) and, next to the package, the caption files
+    of ``snakemake --report`` and the README's table of outputs, all from the schemas and the output registry."""
     argv = sys.argv[1:] if argv is None else argv
     text = render()
     if argv:
         Path(argv[0]).write_text(text, encoding="utf-8", newline="\n")
     else:
         sys.stdout.write(text)
+    write_captions()
+    if README.exists():
+        README.write_text(readme_with_outputs(README.read_text(encoding="utf-8")), encoding="utf-8", newline="\n")
     return 0
 
 

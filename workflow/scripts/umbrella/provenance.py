@@ -19,7 +19,6 @@ PACKAGES = (
     "pandas",
     "numpy",
     "scipy",
-    "statsmodels",
     "matplotlib",
     "jinja2",
     "openpyxl",

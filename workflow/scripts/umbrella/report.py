@@ -21,6 +21,7 @@ from .evidence import GRADE_DOMAINS, GRADE_LABELS, IOANNIDIS_CLASSES, PERSONALIS
 from .extract import REVIEW_TYPES, review_label
 from .layout import SHEETS, sha256_of
 from .meta import MetaSettings
+from .outputs import conditions, supplement_labels
 from .overlap import BANDS, OverlapSettings
 from .quality import RATING_LABELS, RatingRule
 from .sheets import column_types, load_schema
@@ -112,7 +113,7 @@ def build_context(
     ``tables`` maps names (``reviews``, ``by_type``, ``by_question``, ``by_year``, ``characteristics`` and
     each optional sheet present) to DataFrames.
     """
-    reviews = tables["reviews"]
+    reviews = tables["sheet_reviews"]
     published = config.get("published") or None
     n_reviews = len(reviews)
     title = config["title"]
@@ -133,9 +134,9 @@ def build_context(
         }
 
     def sheet_summary(name: str, group: str | None = None) -> dict[str, Any] | None:
-        if name not in tables:
+        if f"sheet_{name}" not in tables:
             return None
-        t = tables[name]
+        t = tables[f"sheet_{name}"]
         out = {"rows": len(t), "reviews": int(t["review_id"].nunique())}
         if group and group in t:
             out["groups"] = sorted(t[group].dropna().astype(str).unique().tolist())
@@ -167,18 +168,20 @@ def build_context(
         "simulated": bool(config.get("simulated")),
         "overview": config.get("overview") or {},
         "data": config["data"],
-        "questions": _records(tables["by_question"]),
-        "show_inferred": bool(tables["by_question"]["n_inferred"].sum() + tables["by_type"]["n_inferred"].sum()),
+        "questions": _records(tables["reviews_by_question"]),
+        "show_inferred": bool(
+            tables["reviews_by_question"]["n_inferred"].sum() + tables["reviews_by_type"]["n_inferred"].sum()
+        ),
         "question_labels": {k: v["label"] for k, v in config["research_questions"].items()},
         "published": published,
         "share": share,
         "n_reviews": n_reviews,
         "sheets": sheets,
         "sections": SECTIONS,
-        "by_type": _records(tables["by_type"]),
+        "by_type": _records(tables["reviews_by_type"]),
         "type_labels": REVIEW_TYPES,
-        "by_year": _records(tables["by_year"]),
-        "year_chart": year_chart(tables["by_year"]),
+        "by_year": _records(tables["reviews_by_year"]),
+        "year_chart": year_chart(tables["reviews_by_year"]),
         "characteristics": _records(tables["characteristics"]),
         "amstar_levels": RATING_LABELS,
         "amstar2": sheet_summary("amstar2"),
@@ -193,6 +196,7 @@ def build_context(
         ),
         "overlap": overlap_context(config, tables, dict(zip(reviews["review_id"], review_label(reviews), strict=True))),
         "limitations": list(config.get("limitations") or []),
+        "supplement": supplement_labels(conditions(present, config.get("prisma"))),
         "gaps": gaps,
         "versions": {
             "umbrella": __version__,
@@ -208,10 +212,10 @@ def quality_context(config: Mapping, tables: Mapping[str, pd.DataFrame], reviews
     """The quality section: the rule in words, the ratings with what decides each, disagreements with the
     published ratings, the item summary and rater agreement."""
     rule = RatingRule.from_config(config.get("quality"))
-    out: dict[str, Any] = {"rule": rule.describe(), "built": "quality_ratings" in tables}
+    out: dict[str, Any] = {"rule": rule.describe(), "built": "amstar2_ratings" in tables}
     if not out["built"]:
         return out
-    ratings = tables["quality_ratings"].merge(
+    ratings = tables["amstar2_ratings"].merge(
         pd.DataFrame({"review_id": reviews["review_id"], "review": review_label(reviews)}), on="review_id", how="left"
     )
     order = {r: i for i, r in enumerate(RATING_LABELS)}
@@ -233,8 +237,8 @@ def quality_context(config: Mapping, tables: Mapping[str, pd.DataFrame], reviews
             "n_unrated": len(rows) - len(rated),
             "disagreements": [r for r in rows if r["agrees_with_reported"] is False],
             "n_compared": sum(r["agrees_with_reported"] is not None for r in rows),
-            "item_summary": _records(tables["quality_item_summary"]) if "amstar2" in tables else [],
-            "agreement": _records(tables["quality_agreement"]),
+            "item_summary": _records(tables["amstar2_items"]) if "sheet_amstar2" in tables else [],
+            "agreement": _records(tables["amstar2_agreement"]),
         }
     )
     return out
@@ -268,17 +272,17 @@ def effects_context(
     settings = EffectSettings.from_config(config.get("effects"))
     out: dict[str, Any] = {
         "conventions": settings.describe(),
-        "built": "effects_review_effects" in tables,
+        "built": "review_effects" in tables,
         "flag_words": FLAG_WORDS,
     }
     if not out["built"]:
         return out
-    rows = tables["effects_review_effects"].assign(outcome_group=lambda d: d["outcome_group"].fillna("Ungrouped"))
-    summary = tables["effects_outcome_summary"]
-    forests = figure_dirs.get("effects_forest", {})
+    rows = tables["review_effects"].assign(outcome_group=lambda d: d["outcome_group"].fillna("Ungrouped"))
+    summary = tables["outcome_summary"]
+    forests = figure_dirs.get("forest", {})
     overlap_by_group = {}
-    if "overlap_by_outcome" in tables:
-        scoped = tables["overlap_by_outcome"]
+    if "cca_by_outcome" in tables:
+        scoped = tables["cca_by_outcome"]
         scoped = scoped[scoped["scope"] == "effects_outcome_group"]
         overlap_by_group = {row["outcome"]: row for row in _records(scoped)}
     names = forest_file_names(list(rows["outcome_group"]))
@@ -326,9 +330,9 @@ def reanalysis_context(
 ) -> dict[str, Any]:
     """The re-analysis subsection: conventions, one row per re-run meta-analysis with its class and GRADE."""
     settings = MetaSettings.from_config(config.get("reanalysis"))
-    out: dict[str, Any] = {"conventions": settings.describe(), "built": "reanalysis_pooled" in tables}
+    out: dict[str, Any] = {"conventions": settings.describe(), "built": "pooled" in tables}
     if out["built"]:
-        rows = _records(tables["reanalysis_pooled"])
+        rows = _records(tables["pooled"])
         for row in rows:
             row["review"] = labels.get(row["review_id"], row["review_id"])
             row["effect_text"] = effect_text(row)
@@ -346,12 +350,12 @@ def overlap_context(config: Mapping, tables: Mapping[str, pd.DataFrame], labels:
     """The overlap section: assumptions, overall and adjusted CCA, study frequency, the most overlapping pairs,
     per-outcome overlap."""
     settings = OverlapSettings.from_config(config.get("overlap"))
-    out: dict[str, Any] = {"assumptions": settings.describe(), "built": "overlap_overall" in tables}
+    out: dict[str, Any] = {"assumptions": settings.describe(), "built": "cca_overall" in tables}
     published = config.get("published") or {}
     out["published_n_primary_studies"] = published.get("n_primary_studies")
     if not out["built"]:
         return out
-    pairs = tables["overlap_pairwise"].sort_values(
+    pairs = tables["cca_pairwise"].sort_values(
         ["cca", "n_overlap", "review_a", "review_b"], ascending=[False, False, True, True]
     )
     top = _records(pairs.head(10))
@@ -360,16 +364,16 @@ def overlap_context(config: Mapping, tables: Mapping[str, pd.DataFrame], labels:
             labels.get(row["review_a"], row["review_a"]),
             labels.get(row["review_b"], row["review_b"]),
         )
-    bands = tables["overlap_pairwise"]["band"].value_counts()
+    bands = tables["cca_pairwise"]["band"].value_counts()
     out.update(
         {
-            "overall": _records(tables["overlap_overall"])[0],
-            "frequency": _records(tables["overlap_frequency"]),
+            "overall": _records(tables["cca_overall"])[0],
+            "frequency": _records(tables["study_frequency"]),
             "top_pairs": top,
             "n_pairs": len(pairs),
             "band_counts": [(name, int(bands.get(name, 0))) for _, name in BANDS],
-            "by_outcome": _records(tables["overlap_by_outcome"]),
-            "heatmap": len(tables["overlap_review_studies"]) <= settings.heatmap_max_reviews,
+            "by_outcome": _records(tables["cca_by_outcome"]),
+            "heatmap": len(tables["review_studies"]) <= settings.heatmap_max_reviews,
         }
     )
     return out
@@ -380,7 +384,7 @@ def synthesis_context(config: Mapping, tables: Mapping[str, pd.DataFrame]) -> di
     framework = config["synthesis"]["framework"]
     out: dict[str, Any] = {"framework": framework["name"], "domains": framework["domains"]}
     for name in ("questions", "implementation", "experiences", "prisma"):
-        table = tables.get(f"synthesis_{name}")
+        table = tables.get(name)
         out[name] = None if table is None else _records(table)
     for row in out["questions"] or []:
         row["review_ids"] = (row["review_ids"] or "").replace(";", ", ")
@@ -455,7 +459,7 @@ def sheet_manifest(sheets: Mapping[str, str | Path], tables: Mapping[str, pd.Dat
     for name in sorted(sheets, key=SHEETS.index):
         path = Path(sheets[name])
         contract = set(load_schema(name)["properties"])
-        table = tables[name]
+        table = tables[f"sheet_{name}"]
         out[name] = {
             "file": str(sheets[name]),
             "format": path.suffix.lower().lstrip("."),
@@ -469,11 +473,10 @@ def sheet_manifest(sheets: Mapping[str, str | Path], tables: Mapping[str, pd.Dat
 def _types(name: str, path: str | Path) -> dict[str, str] | None:
     """How to read back the table ``name`` at ``path``: a sheet by its schema, a published table by the data
     dictionary (both keep identifiers as text); count tables by pandas' inference."""
-    stem = Path(path).stem
-    if name in SHEETS:
-        return column_types(name)
-    if stem in output_dictionary():
-        return output_types(stem)
+    if name.startswith("sheet_"):
+        return column_types(name.removeprefix("sheet_"))
+    if name in output_dictionary() and "columns" in output_dictionary()[name]:
+        return output_types(name)
     return None
 
 
