@@ -7,18 +7,20 @@ import os
 import shutil
 from pathlib import Path
 
-import pandas as pd
 import pytest
-from conftest import ROOT, copy_workflow, snakemake
+from conftest import ROOT
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 IN_CI = bool(os.environ.get("CI"))
 playwright = pytest.importorskip("playwright.sync_api") if (CHROMIUM or IN_CI) else None
-pytestmark = pytest.mark.skipif(not CHROMIUM and not IN_CI, reason="Chromium not installed (CI installs it)")
+pytestmark = [
+    pytest.mark.skipif(not CHROMIUM and not IN_CI, reason="Chromium not installed (CI installs it)"),
+    pytest.mark.e2e,
+    pytest.mark.browser,
+]
 
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
          "--disable-sync", "--no-first-run", "--disable-quic"]  # fmt: skip
-PAYLOAD = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
 
 
 @pytest.fixture(scope="module")
@@ -45,11 +47,8 @@ def open_report(browser, html: Path):
 
 
 @pytest.fixture(scope="module")
-def simulated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    work = copy_workflow(tmp_path_factory.mktemp("browser"))
-    result = snakemake(work, "--cores", "2", "--configfile", "config/simulated.yaml")
-    assert result.returncode == 0, result.stderr[-3000:]
-    return work / "reports/umbrella_review.html"
+def simulated(simulated_run: Path) -> Path:
+    return simulated_run / "reports/umbrella_review.html"
 
 
 def test_report_renders_without_errors_and_every_figure_has_a_size(browser, simulated: Path, tmp_path: Path) -> None:
@@ -92,19 +91,8 @@ def test_tables_sort_and_filter(browser, simulated: Path) -> None:
     page.close()
 
 
-def test_injected_markup_is_shown_escaped_and_never_runs(browser, tmp_path: Path) -> None:
-    work = copy_workflow(tmp_path)
-    data = work / "data/raw/simulated"
-    reviews = pd.read_csv(data / "reviews.csv", dtype=str, keep_default_na=False)
-    reviews.loc[0, "title"] = PAYLOAD
-    reviews.loc[1, "first_author"] = PAYLOAD
-    reviews.to_csv(data / "reviews.csv", index=False, lineterminator="\n")
-    effects = pd.read_csv(data / "effects.csv", dtype=str, keep_default_na=False)
-    effects.loc[0, "outcome"] = PAYLOAD
-    effects.loc[1, "outcome_group"] = PAYLOAD
-    effects.to_csv(data / "effects.csv", index=False, lineterminator="\n")
-    result = snakemake(work, "--cores", "2", "--configfile", "config/simulated.yaml")
-    assert result.returncode == 0, result.stderr[-3000:]
+def test_injected_markup_is_shown_escaped_and_never_runs(browser, hostile_run: Path) -> None:
+    work = hostile_run  # markup (conftest.PAYLOAD) in two reviews' title and author, two effects' outcome and group
     html = work / "reports/umbrella_review.html"
     assert "<script>window.__pwned" not in html.read_text(encoding="utf-8")
     page, problems = open_report(browser, html)

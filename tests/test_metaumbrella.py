@@ -265,6 +265,7 @@ def examples_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return work
 
 
+@pytest.mark.e2e
 def test_workflow_reproduces_metaumbrella_and_metafor(examples_run: Path) -> None:
     pooled = pd.read_csv(examples_run / "results/effects/pooled.csv")
     check_published_df_or(pooled[pooled["review_id"] == "Dalager"])
@@ -273,6 +274,7 @@ def test_workflow_reproduces_metaumbrella_and_metafor(examples_run: Path) -> Non
     assert set(pooled.columns) >= {"esb_observed", "esb_expected", "esb_z", "grade_rob", "grade_indirectness"}
 
 
+@pytest.mark.e2e
 def test_report_shows_the_reanalysis_without_an_effects_sheet(examples_run: Path) -> None:
     html = (examples_run / "reports/umbrella_review.html").read_text(encoding="utf-8")
     assert 'id="reanalysis"' in html and "GRADE of each re-analysed meta-analysis" in html

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, copy_workflow, snakemake
+from conftest import ROOT
 from umbrella.layout import SHEETS
 
 DICTIONARY = ROOT / "workflow" / "schemas" / "outputs.yaml"
@@ -26,14 +26,6 @@ def load_tables() -> dict[str, dict]:
 
 
 TABLES = load_tables()
-
-
-@pytest.fixture(scope="module")
-def simulated_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    work = copy_workflow(tmp_path_factory.mktemp("dictionary"))
-    result = snakemake(work, "--cores", "2", "-q", "--configfile", "config/simulated.yaml")
-    assert result.returncode == 0, result.stderr[-3000:]
-    return work
 
 
 def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
@@ -110,6 +102,7 @@ def test_sheet_tables_are_left_to_the_sheet_schemas() -> None:
 # The dictionary against the tables of a run
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("name", sorted(TABLES))
 def test_header_is_the_dictionary_column_list(simulated_run: Path, name: str) -> None:
     entry = TABLES[name]
@@ -120,6 +113,7 @@ def test_header_is_the_dictionary_column_list(simulated_run: Path, name: str) ->
     assert rows, f"{entry['path']} has no rows in the simulated run, so its values are not checked"
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("name", sorted(TABLES))
 def test_values_have_the_dictionary_types(simulated_run: Path, name: str) -> None:
     entry = TABLES[name]
@@ -130,6 +124,7 @@ def test_values_have_the_dictionary_types(simulated_run: Path, name: str) -> Non
         assert not bad, f"{name}.{column} is {spec['type']} but holds {bad[:5]}"
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("name", sorted(TABLES))
 def test_values_are_allowed(simulated_run: Path, name: str) -> None:
     entry = TABLES[name]
@@ -141,6 +136,7 @@ def test_values_are_allowed(simulated_run: Path, name: str) -> None:
         assert not outside, f"{name}.{column} holds values not in its allowed list: {outside}"
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("name", sorted(TABLES))
 def test_key_identifies_the_rows(simulated_run: Path, name: str) -> None:
     entry = TABLES[name]
@@ -150,6 +146,7 @@ def test_key_identifies_the_rows(simulated_run: Path, name: str) -> None:
     assert not repeated, f"{name}: key {entry['key']} repeats {repeated[:5]}"
 
 
+@pytest.mark.e2e
 def test_every_published_table_is_in_the_dictionary(simulated_run: Path) -> None:
     sheet_tables = {f"results/extract/{sheet}.csv" for sheet in SHEETS}
     written = {p.relative_to(simulated_run).as_posix() for p in (simulated_run / "results").rglob("*.csv")}

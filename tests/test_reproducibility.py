@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from conftest import copy_workflow, snakemake
 
+pytestmark = pytest.mark.e2e
+
 
 def digest(folder: Path) -> dict[str, str]:
     """sha256 of every file under ``folder`` (paths relative to it)."""
@@ -24,15 +26,16 @@ def outputs(work: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def simulated_runs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    """The simulated analysis run three times in separate copies: twice with 4 cores, once with 1."""
+def simulated_runs(simulated_run: Path, tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """The simulated analysis in three independent clean runs, each in its own copy of the workflow: one with 4
+    cores, the session's shared run (2 cores) and one with 1 core."""
     runs = []
-    for cores in ("4", "4", "1"):
+    for cores in ("4", "1"):
         work = copy_workflow(tmp_path_factory.mktemp(f"run{cores}_"))
         result = snakemake(work, "--cores", cores, "--configfile", "config/simulated.yaml")
         assert result.returncode == 0, result.stderr[-3000:]
         runs.append(work)
-    return runs
+    return [runs[0], simulated_run, runs[1]]
 
 
 def test_two_clean_runs_and_one_or_four_cores_give_identical_bytes(simulated_runs: list[Path]) -> None:
@@ -43,8 +46,8 @@ def test_two_clean_runs_and_one_or_four_cores_give_identical_bytes(simulated_run
     assert first == single
 
 
-def test_editing_one_effect_row_plans_only_the_jobs_that_depend_on_it(simulated_runs: list[Path]) -> None:
-    work = simulated_runs[0]
+def test_editing_one_effect_row_plans_only_the_jobs_that_depend_on_it(simulated_run: Path, copy_run) -> None:
+    work = copy_run(simulated_run)
     effects = work / "data/raw/simulated/effects.csv"
     lines = effects.read_text(encoding="utf-8").splitlines(keepends=True)
     edited = lines[1].replace(",simulated,", ",simulated and checked,", 1)  # the row's `source` cell
@@ -61,18 +64,18 @@ def test_editing_one_effect_row_plans_only_the_jobs_that_depend_on_it(simulated_
         assert rule not in planned, rule
 
 
-def test_editing_the_readme_plans_nothing(simulated_runs: list[Path]) -> None:
-    work = simulated_runs[1]
+def test_editing_the_readme_plans_nothing(simulated_run: Path, copy_run) -> None:
+    work = copy_run(simulated_run)
     (work / "README.md").write_text("# Notes of my own\n", encoding="utf-8")
     result = snakemake(work, "-n", "--configfile", "config/simulated.yaml")
     assert result.returncode == 0
     assert "Nothing to be done" in result.stdout + result.stderr
 
 
-def test_snakemake_report_with_captions_and_categories(simulated_runs: list[Path]) -> None:
+def test_snakemake_report_with_captions_and_categories(simulated_run: Path, copy_run) -> None:
     import zipfile
 
-    work = simulated_runs[2]
+    work = copy_run(simulated_run)
     result = snakemake(work, "--report", "reports/snakemake_report.zip", "--configfile", "config/simulated.yaml")
     assert result.returncode == 0, result.stderr[-3000:]
     with zipfile.ZipFile(work / "reports/snakemake_report.zip") as z:

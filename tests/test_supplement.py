@@ -12,24 +12,18 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import copy_workflow, snakemake
 from umbrella.supplement import TableSpec, neutralise, write_xlsx
 
 IN_CI = bool(os.environ.get("CI"))
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    work = copy_workflow(tmp_path_factory.mktemp("supplement"))
-    reviews = work / "data/raw/simulated/reviews.csv"
-    frame = pd.read_csv(reviews, dtype=str, keep_default_na=False)
-    frame.loc[0, "population"] = '=HYPERLINK("http://x")'
-    frame.to_csv(reviews, index=False, lineterminator="\n")
-    result = snakemake(work, "--cores", "2", "--configfile", "config/simulated.yaml")
-    assert result.returncode == 0, result.stderr[-3000:]
-    return work
+def run(hostile_run: Path) -> Path:
+    """The simulated run with a formula (conftest.FORMULA) in the first review's population, and markup elsewhere."""
+    return hostile_run
 
 
+@pytest.mark.e2e
 def test_numbered_tables_figures_and_files(run: Path) -> None:
     folder = run / "reports/supplement"
     tables = sorted(p.name for p in (folder / "tables").glob("*.csv"))
@@ -47,6 +41,7 @@ def test_numbered_tables_figures_and_files(run: Path) -> None:
         assert (folder / name).is_file(), name
 
 
+@pytest.mark.e2e
 def test_manifest_and_zip(run: Path) -> None:
     folder = run / "reports/supplement"
     lines = (folder / "MANIFEST.sha256").read_text(encoding="utf-8").splitlines()
@@ -61,6 +56,7 @@ def test_manifest_and_zip(run: Path) -> None:
         assert {info.date_time for info in z.infolist()} == {(1980, 1, 1, 0, 0, 0)}
 
 
+@pytest.mark.e2e
 def test_every_column_is_in_the_data_dictionary(run: Path) -> None:
     folder = run / "reports/supplement"
     dictionary = pd.read_csv(folder / "data_dictionary.csv", keep_default_na=False)
@@ -71,12 +67,14 @@ def test_every_column_is_in_the_data_dictionary(run: Path) -> None:
     assert (dictionary["description"] != "").all()
 
 
+@pytest.mark.e2e
 def test_data_package_validates(run: Path) -> None:
     frictionless = pytest.importorskip("frictionless")
     report = frictionless.validate(run / "reports/supplement/datapackage.json")
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:20]
 
 
+@pytest.mark.e2e
 def test_formula_injection_is_neutralised(run: Path) -> None:
     from openpyxl import load_workbook
 
@@ -107,6 +105,8 @@ def test_xlsx_has_one_frozen_sheet_per_table_and_no_formulas(tmp_path: Path) -> 
     assert ws["B2"].value == 1.5 and ws["B3"].value is None
 
 
+@pytest.mark.e2e
+@pytest.mark.browser
 @pytest.mark.skipif(not shutil.which("soffice") and not IN_CI, reason="LibreOffice not installed (CI installs it)")
 def test_the_workbook_opens_in_libreoffice(run: Path, tmp_path: Path) -> None:
     workbook = run / "reports/supplement/supplement.xlsx"

@@ -7,13 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import copy_workflow, files_under, snakemake
 
-
-@pytest.fixture(scope="module")
-def default_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    work = copy_workflow(tmp_path_factory.mktemp("default"))
-    result = snakemake(work, "--cores", "2")
-    assert result.returncode == 0, result.stderr[-3000:]
-    return work
+pytestmark = pytest.mark.e2e
 
 
 def test_default_run_writes_the_report_of_the_cooper_data(default_run: Path) -> None:
@@ -79,16 +73,18 @@ def test_default_run_shows_the_visible_parts_of_tables_5_to_7(default_run: Path)
     assert not (default_run / "results/effects/pooled.csv").exists()
 
 
-def test_second_run_has_nothing_to_do(default_run: Path) -> None:
-    result = snakemake(default_run, "--cores", "2")
+def test_second_run_has_nothing_to_do(default_run: Path, copy_run) -> None:
+    work = copy_run(default_run)
+    result = snakemake(work, "--cores", "2")
     assert result.returncode == 0
     assert "Nothing to be done" in result.stdout + result.stderr
 
 
-def test_editing_one_sheet_reruns_only_what_depends_on_it(default_run: Path) -> None:
-    effects = default_run / "data/raw/cooper2024/effects.csv"
+def test_editing_one_sheet_reruns_only_what_depends_on_it(default_run: Path, copy_run) -> None:
+    work = copy_run(default_run)
+    effects = work / "data/raw/cooper2024/effects.csv"
     effects.write_text(effects.read_text(encoding="utf-8").replace("0.39", "0.38", 1), encoding="utf-8")
-    result = snakemake(default_run, "-n", "--cores", "2")
+    result = snakemake(work, "-n", "--cores", "2")
     out = result.stdout + result.stderr
     assert result.returncode == 0, out
     assert "rule extract_sheet:" in out and "wildcards: sheet=effects" in out and "rule render_report:" in out
@@ -101,12 +97,8 @@ def test_lint_is_clean(default_run: Path) -> None:
     assert "Lints for" not in result.stdout + result.stderr
 
 
-def test_simulated_run_replaces_the_default_config(tmp_path: Path) -> None:
-    work = copy_workflow(tmp_path)
-    if not (work / "config/simulated.yaml").exists():
-        pytest.skip("simulated dataset not bundled")
-    result = snakemake(work, "--cores", "2", "--configfile", "config/simulated.yaml")
-    assert result.returncode == 0, result.stderr[-3000:]
+def test_simulated_run_replaces_the_default_config(simulated_run: Path, copy_run) -> None:
+    work = copy_run(simulated_run)  # the clean run (the fixture checks it succeeds), copied: this test reruns it
     html = (work / "reports/umbrella_review.html").read_text(encoding="utf-8")
     assert "SIMULATED" in html and 'class="banner"' in html
     assert "partial extraction" not in html  # Cooper's published totals are not merged in
