@@ -5,13 +5,17 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= 4
 
-.PHONY: run test lint clean
+.PHONY: run test test-quick lint clean
 
 run: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=15
+
+# The unit tests alone: no Snakemake run, no browser, no spreadsheet.
+test-quick: $(STAMP)
+	$(BIN)/python -m pytest -m "not e2e and not browser"
 
 lint: $(STAMP)
 	$(BIN)/ruff check workflow tests benchmarks
