@@ -38,7 +38,17 @@ except InputError as exc:
     raise WorkflowError(exc.format()) from None
 PRESENT_OPTIONAL = [s for s in OPTIONAL_SHEETS if s in SHEET_FILES]
 ENV = "../../environment.yml"
-DICTIONARY = workflow.source_path("../schemas/outputs.yaml")
+
+
+def source(path):
+    """A file of this workflow: relative to the working directory when the workflow lives under it (so a moved
+    project stays up to date), else absolute (the workflow used as a module from elsewhere)."""
+    found = os.path.normpath(os.path.join(str(workflow.current_basedir), path))
+    inside = os.path.abspath(found).startswith(os.getcwd() + os.sep)
+    return os.path.relpath(found) if inside else os.path.abspath(found)
+
+
+DICTIONARY = source("../schemas/outputs.yaml")
 
 FLAGS = conditions(SHEET_FILES, config["prisma"])
 OUTPUTS = active(FLAGS)

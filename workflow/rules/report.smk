@@ -1,8 +1,8 @@
 rule render_report:
     input:
         unpack(report_inputs),
-        template=workflow.source_path("../templates/report.html.j2"),
-        css=workflow.source_path("../templates/report.css"),
+        template=source("../templates/report.html.j2"),
+        css=source("../templates/report.css"),
     output:
         html=report(
             "reports/umbrella_review.html",
