@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT
-from umbrella.config import load_config, validate_config
-from umbrella.errors import InputError
+from umbrella.core.config import load_config, validate_config
+from umbrella.core.errors import InputError
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "config").glob("*.yaml")), ids=lambda p: p.name)

@@ -347,7 +347,7 @@ def test_rows_sorted_as_schema_says(sheets, schemas):
 
 
 def test_contract_columns_first(sheets):
-    from umbrella.sheets import columns
+    from umbrella.core.sheets import columns
 
     expected = {name: columns(name) for name in sheets}
     for name, cols in expected.items():

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
-from umbrella.effects import (
+from umbrella.effects.harmonise import (
     EffectSettings,
     best_result,
     forest_file_names,
@@ -285,7 +285,7 @@ def test_review_level_classes_assess_what_a_pooled_result_allows() -> None:
 
 @pytest.mark.parametrize("year", ["blank", "absent"])
 def test_effects_stage_runs_without_review_years(tmp_path, year: str) -> None:
-    from umbrella.effects_stage import run_effects
+    from umbrella.effects.stage import run_effects
 
     rows = effects(
         {"outcome": "Hope", "outcome_group": "Hope", "measure": "SMD", "estimate": 0.3, "ci_lower": 0.1,

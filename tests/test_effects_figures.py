@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import umbrella.effects_figures as ef
-from umbrella.effects_figures import (
+import umbrella.effects.figures as ef
+from umbrella.effects.figures import (
     evidence_map,
     forest_figure,
     forest_layout,

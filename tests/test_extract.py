@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 from conftest import CONFIG_QUESTIONS, write
-from umbrella.extract import (
+from umbrella.core.sheets import load_dataset
+from umbrella.core.tables import read_table, write_table
+from umbrella.extract.reviews import (
     characteristics,
     counts_by_question,
     counts_by_type,
@@ -15,8 +17,6 @@ from umbrella.extract import (
     review_label,
     tidy,
 )
-from umbrella.sheets import load_dataset
-from umbrella.tables import read_table, write_table
 
 QUESTIONS = {k: {"label": k.title()} for k in CONFIG_QUESTIONS["research_questions"]}
 

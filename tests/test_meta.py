@@ -11,8 +11,7 @@ from conftest import ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
-from umbrella.evidence import GradeSettings, grade, ioannidis
-from umbrella.meta import (
+from umbrella.reanalysis.engine import (
     MetaSettings,
     egger,
     excess_significance,
@@ -22,6 +21,7 @@ from umbrella.meta import (
     reanalyse,
     study_effect_sizes,
 )
+from umbrella.reanalysis.evidence import GradeSettings, grade, ioannidis
 
 BCG = ROOT / "tests/data/metafor_dat.bcg_logRR.csv"
 

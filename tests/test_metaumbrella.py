@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 import yaml
 from conftest import ROOT, copy_workflow, snakemake, write
-from umbrella.evidence import personalised, power_d
-from umbrella.meta import LOGIT_SCALE, MetaSettings, reanalyse
+from umbrella.reanalysis.engine import LOGIT_SCALE, MetaSettings, reanalyse
+from umbrella.reanalysis.evidence import personalised, power_d
 
 DATA = ROOT / "tests/data"
 EXPECTED = pd.read_csv(DATA / "metaumbrella_df.OR_expected.csv")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import ROOT
-from umbrella.layout import SHEETS
+from umbrella.core.datasets import SHEETS
 
 DICTIONARY = ROOT / "workflow" / "schemas" / "outputs.yaml"
 TYPES = {"string", "integer", "number", "boolean"}

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, snakemake
-from umbrella.docs import README, readme_with_outputs
-from umbrella.outputs import (
+from umbrella.core.registry import (
     CAPTIONS,
     active,
     caption_text,
@@ -18,7 +17,8 @@ from umbrella.outputs import (
     supplement_labels,
     supplement_tables,
 )
-from umbrella.tables import output_dictionary
+from umbrella.core.tables import output_dictionary
+from umbrella.docs import README, readme_with_outputs
 
 ALL = conditions({"reviews", "amstar2", "effects", "study_effects", "studies", "implementation", "experiences"}, {1: 1})
 REVIEWS_ONLY = conditions({"reviews"}, None)

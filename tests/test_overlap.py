@@ -11,8 +11,9 @@ import pytest
 from conftest import ROOT, write
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from umbrella.errors import InputError
-from umbrella.overlap import (
+from umbrella.core.errors import InputError
+from umbrella.core.sheets import load_dataset
+from umbrella.overlap.cca import (
     OverlapSettings,
     band,
     build_matrix,
@@ -22,7 +23,6 @@ from umbrella.overlap import (
     study_frequency,
     unique_studies,
 )
-from umbrella.sheets import load_dataset
 
 CCAR = ROOT / "tests/data/ccaR_test_citation_matrix.csv"
 DEFAULT = OverlapSettings()

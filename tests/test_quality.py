@@ -10,8 +10,9 @@ import pytest
 from conftest import CONFIG_QUESTIONS, write
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from umbrella.errors import InputError
-from umbrella.quality import (
+from umbrella.core.errors import InputError
+from umbrella.core.sheets import load_dataset
+from umbrella.quality.rating import (
     ITEMS,
     RATINGS,
     RatingRule,
@@ -24,7 +25,6 @@ from umbrella.quality import (
     rate_reviews,
     rater_agreement,
 )
-from umbrella.sheets import load_dataset
 
 
 def matrix_of(*reviews: dict[int, str | None]) -> pd.DataFrame:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 from conftest import CONFIG_QUESTIONS, ROOT, write
-from umbrella.config import validate_config
-from umbrella.extract import characteristics, counts_by_question, counts_by_type, counts_by_year, tidy
-from umbrella.report import SECTIONS, build_context, render, sheet_manifest
-from umbrella.sheets import load_dataset
+from umbrella.core.config import validate_config
+from umbrella.core.sheets import load_dataset
+from umbrella.extract.reviews import characteristics, counts_by_question, counts_by_type, counts_by_year, tidy
+from umbrella.report.html import SECTIONS, build_context, render, sheet_manifest
 
 TEMPLATE = ROOT / "workflow/templates/report.html.j2"
 CSS = ROOT / "workflow/templates/report.css"
@@ -137,6 +137,6 @@ def test_inferred_counts_shown_only_when_the_sheets_mark_inferred_values(sheets_
      (None, "–"), (float("nan"), "–")],
 )  # fmt: skip
 def test_p_values_read_without_e_notation_or_zero(p, text: str) -> None:
-    from umbrella.report import p_text
+    from umbrella.report.html import p_text
 
     assert p_text(p) == text

@@ -9,9 +9,9 @@ import jsonschema
 import pandas as pd
 import pytest
 from conftest import CONFIG_QUESTIONS, REVIEWS_OK, ROOT, write
-from umbrella.errors import InputError
-from umbrella.layout import SHEETS, find_sheets
-from umbrella.sheets import load_dataset, load_schema
+from umbrella.core.datasets import SHEETS, find_sheets
+from umbrella.core.errors import InputError
+from umbrella.core.sheets import load_dataset, load_schema
 
 EFFECTS_HEADER = "effect_id,review_id,outcome,measure,estimate,ci_lower,ci_upper,k_studies,i2,p_value\n"
 

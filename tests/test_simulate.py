@@ -1,4 +1,4 @@
-"""Tests of the simulated-dataset generator (workflow/scripts/umbrella/simulate.py).
+"""Tests of the simulated-dataset generator (workflow/scripts/umbrella/simulate/).
 
 The sheets are checked against the JSON Schemas in workflow/schemas/sheets (columns, vocabularies, ranges,
 patterns, keys, sort order) as read back from the CSV files, and against the invariants the generator promises
@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from umbrella.simulate import main, simulate, write
+from umbrella.simulate.generator import main, simulate, write
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS = ROOT / "workflow" / "schemas" / "sheets"
@@ -293,7 +293,7 @@ def test_values_respect_the_schema_at_scale(big_sheets, sheet):
 
 def test_validates_with_the_pipeline_reader(csv_dir):
     """The pipeline's own sheet reader, where present, finds no problem in the simulated sheets."""
-    sheets_module = pytest.importorskip("umbrella.sheets")
+    sheets_module = pytest.importorskip("umbrella.core.sheets")
     loaded = sheets_module.load_dataset(csv_dir, vocabularies={"research_questions": list(RQ_KEYS)})
     assert set(loaded) == set(SHEETS)
 
@@ -584,9 +584,9 @@ def test_study_level_columns_for_grade(sheets):
 def test_reanalysis_reaches_every_class_and_grade_level(csv_dir):
     """The study-level meta-analyses, re-analysed as the pipeline does, reach every Ioannidis class, every
     downgrade level of every algorithmic GRADE domain, and every GRADE label."""
-    from umbrella.meta import MetaSettings, reanalyse
-    from umbrella.sheets import column_types
-    from umbrella.tables import read_table
+    from umbrella.core.sheets import column_types
+    from umbrella.core.tables import read_table
+    from umbrella.reanalysis.engine import MetaSettings, reanalyse
 
     table = read_table(csv_dir / "study_effects.csv", column_types("study_effects"))
     pooled, _ = reanalyse(table, MetaSettings())

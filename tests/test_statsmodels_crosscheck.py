@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from statsmodels.regression.linear_model import WLS
 from statsmodels.stats.inter_rater import cohens_kappa, to_table
 from statsmodels.stats.meta_analysis import combine_effects
-from umbrella.meta import MetaSettings, egger, fit, pad
-from umbrella.quality import cohen_kappa
+from umbrella.quality.rating import cohen_kappa
+from umbrella.reanalysis.engine import MetaSettings, egger, fit, pad
 
 
 def one_outcome(y: np.ndarray, v: np.ndarray):

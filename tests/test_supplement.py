@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from umbrella.supplement import TableSpec, neutralise, write_xlsx
+from umbrella.report.supplement import TableSpec, neutralise, write_xlsx
 
 IN_CI = bool(os.environ.get("CI"))
 

@@ -9,17 +9,17 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import write
-from umbrella.errors import InputError
-from umbrella.prisma import check_prisma, derived_counts, flow_rows
-from umbrella.sheets import load_dataset
-from umbrella.synthesis import (
+from umbrella.core.errors import InputError
+from umbrella.core.sheets import load_dataset
+from umbrella.synthesis.figures import implementation_figure, prisma_figure
+from umbrella.synthesis.findings import (
     experiences_table,
     implementation_by_domain,
     implementation_table,
     quality_summary,
     questions_table,
 )
-from umbrella.synthesis_figures import implementation_figure, prisma_figure
+from umbrella.synthesis.prisma import check_prisma, derived_counts, flow_rows
 
 CFIR_2022 = {
     "innovation": "Innovation",

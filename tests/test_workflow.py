@@ -24,7 +24,7 @@ def test_default_run_writes_the_report_of_the_cooper_data(default_run: Path) -> 
 
 
 def test_default_run_uses_the_published_ratings(default_run: Path) -> None:
-    from umbrella.tables import read_table
+    from umbrella.core.tables import read_table
 
     ratings = read_table(default_run / "results/quality/amstar2_ratings.csv", {}).set_index("review_id")
     published = ratings[ratings["rating_source"] == "reported"]
@@ -39,7 +39,7 @@ def test_default_run_uses_the_published_ratings(default_run: Path) -> None:
 
 
 def test_default_run_shows_the_16_published_effects(default_run: Path) -> None:
-    from umbrella.tables import output_types, read_table
+    from umbrella.core.tables import output_types, read_table
 
     effects = read_table(default_run / "results/effects/review_effects.csv", output_types("review_effects"))
     assert len(effects) == 16

@@ -6,11 +6,12 @@ from pathlib import Path
 # so the package's folder is found next to this file (also when the workflow is used as a module).
 sys.path.insert(0, str(Path(workflow.current_basedir).parent / "scripts"))
 
-from umbrella.config import validate_config, vocabularies
-from umbrella.errors import InputError
-from umbrella.layout import OPTIONAL_SHEETS, find_sheets, validate_once
-from umbrella.outputs import active, conditions, rule_outputs, supplement_tables
-from umbrella.provenance import git_state
+from umbrella.core.config import validate_config, vocabularies
+from umbrella.core.errors import InputError
+from umbrella.core.datasets import OPTIONAL_SHEETS, find_sheets
+from umbrella.preflight import validate_once
+from umbrella.core.registry import active, conditions, rule_outputs, supplement_tables
+from umbrella.core.provenance import git_state
 
 CONFIG_FILES = [
     os.path.relpath(p) if str(p).startswith(os.getcwd()) else str(p) for p in workflow.config_settings.configfiles

@@ -1,10 +1,10 @@
-from umbrella.runner import run
+from umbrella.core.runner import run
 
 
 def main(snakemake):
     from pathlib import Path
 
-    from umbrella.supplement import TableSpec, build_supplement
+    from umbrella.report.supplement import TableSpec, build_supplement
 
     specs = [
         (TableSpec(label, name, title, source), snakemake.input[f"table_{label}"])

@@ -1,8 +1,8 @@
-from umbrella.runner import run
+from umbrella.core.runner import run
 
 
 def main(snakemake):
-    from umbrella.overlap_stage import run_overlap
+    from umbrella.overlap.stage import run_overlap
 
     run_overlap(
         inputs=dict(snakemake.input.items()),

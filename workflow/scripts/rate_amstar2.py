@@ -1,8 +1,8 @@
-from umbrella.runner import run
+from umbrella.core.runner import run
 
 
 def main(snakemake):
-    from umbrella.quality_stage import run_quality
+    from umbrella.quality.stage import run_quality
 
     run_quality(
         reviews=snakemake.input.reviews,

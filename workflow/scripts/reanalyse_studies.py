@@ -1,8 +1,8 @@
-from umbrella.runner import run
+from umbrella.core.runner import run
 
 
 def main(snakemake):
-    from umbrella.meta_stage import run_reanalysis
+    from umbrella.reanalysis.stage import run_reanalysis
 
     run_reanalysis(
         study_effects=snakemake.input.study_effects,

@@ -1,8 +1,8 @@
-from umbrella.runner import run
+from umbrella.core.runner import run
 
 
 def main(snakemake):
-    from umbrella.provenance import provenance, write_provenance
+    from umbrella.core.provenance import provenance, write_provenance
 
     sheets = {k.removeprefix("sheet_"): v for k, v in snakemake.input.items() if k.startswith("sheet_")}
     write_provenance(provenance(sheets, snakemake.input.configs, snakemake.params.git), snakemake.output[0])

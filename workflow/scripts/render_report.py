@@ -1,8 +1,8 @@
-from umbrella.runner import run
+from umbrella.core.runner import run
 
 
 def main(snakemake):
-    from umbrella.report import render_report
+    from umbrella.report.html import render_report
 
     render_report(
         config=snakemake.params.config,

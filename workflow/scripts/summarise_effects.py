@@ -1,8 +1,8 @@
-from umbrella.runner import run
+from umbrella.core.runner import run
 
 
 def main(snakemake):
-    from umbrella.effects_stage import run_effects
+    from umbrella.effects.stage import run_effects
 
     run_effects(
         effects=snakemake.input.effects,

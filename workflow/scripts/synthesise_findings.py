@@ -1,8 +1,8 @@
-from umbrella.runner import run
+from umbrella.core.runner import run
 
 
 def main(snakemake):
-    from umbrella.synthesis_stage import run_synthesis
+    from umbrella.synthesis.stage import run_synthesis
 
     run_synthesis(
         inputs=dict(snakemake.input.items()),

@@ -1,8 +1,10 @@
 """umbrella: the domain logic of the umbrella-review pipeline, free of Snakemake.
 
-Modules: ``sheets`` (reading and validating the extraction sheets), ``extract`` (tidy tables and counts),
-``config`` (the analysis configuration), ``report`` (the HTML report), ``simulate`` (a simulated dataset),
-``tables`` (deterministic CSV output), ``errors`` (input problems).
+Sub-packages, one per stage of the workflow, over a small core that imports no stage: ``core`` (sheets and their
+validation, errors, tables, plots, the configuration, the output registry, provenance, the job runner),
+``extract``, ``quality``, ``overlap``, ``effects``, ``reanalysis``, ``synthesis`` and ``report``; ``preflight``
+(the checks before any job), ``docs`` (the generated reference pages) and, apart from the pipeline, ``simulate``
+(simulated datasets for tests and benchmarks).
 """
 
 __version__ = "0.1.0"

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import yaml
 
-from .config import CONFIG_SCHEMA
-from .layout import SHEETS
-from .outputs import outputs_table, write_captions
-from .sheets import ROW_CHECKS, load_schema
+from umbrella.core.config import CONFIG_SCHEMA
+from umbrella.core.datasets import SHEETS
+from umbrella.core.registry import outputs_table, write_captions
+from umbrella.core.sheets import ROW_CHECKS, load_schema
 
 CHECK_WORDS = {
     "ci_ordered": "`ci_lower` is not above `ci_upper`",

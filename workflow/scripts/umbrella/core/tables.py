@@ -1,0 +1,86 @@
+"""Deterministic reading and writing of the pipeline's tables."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+from typing import TextIO
+
+import pandas as pd
+
+FLOAT_FORMAT = "%.10g"
+
+
+@contextmanager
+def atomic_open(path: str | Path) -> Iterator[TextIO]:
+    """Open ``path`` for writing text (UTF-8, newlines untranslated) through a temporary file in the same
+    folder that replaces ``path`` only when the block ends without error, so a crash never leaves half a file.
+    The file gets the usual permissions (0666 less the umask)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            yield fh
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_table(df: pd.DataFrame, path: str | Path) -> None:
+    """Write a CSV that depends only on the table: UTF-8, ``,``, LF, no index, floats as ``%.10g``,
+    booleans as ``true``/``false``, missing values blank; written atomically (:func:`atomic_open`)."""
+    out = df.copy()
+    for col in out.columns:
+        if pd.api.types.is_bool_dtype(out[col]) or out[col].map(lambda v: isinstance(v, bool)).any():
+            out[col] = out[col].map(lambda v: "" if v is None or v is pd.NA else ("true" if v else "false"))
+    with atomic_open(path) as fh:
+        out.to_csv(fh, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+
+
+def read_table(path: str | Path, types: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Read a table written by :func:`write_table`; blanks become missing values.
+
+    Without ``types`` pandas infers the column types (fine for count tables). With ``types`` (column ->
+    JSON Schema type, e.g. from a sheet schema) every column is read as text, so identifiers such as ``001``
+    or ``1e5`` stay as written, and only the columns typed ``integer`` or ``number`` are converted.
+    """
+    if types is None:
+        return pd.read_csv(path, keep_default_na=False, na_values=[""], encoding="utf-8")
+    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    for col in df.columns:
+        kind = types.get(col)
+        if kind == "integer":
+            df[col] = pd.to_numeric(df[col].replace("", None)).astype("Int64")
+        elif kind == "number":
+            df[col] = pd.to_numeric(df[col].replace("", None)).astype("float64")
+        elif kind == "boolean":
+            df[col] = df[col].map({"true": True, "false": False}).astype("boolean")
+        else:
+            df[col] = df[col].where(df[col] != "", None).astype(object)
+    return df
+
+
+OUTPUTS_YAML = Path(__file__).resolve().parents[3] / "schemas" / "outputs.yaml"
+
+
+@cache
+def output_dictionary() -> dict:
+    """The data dictionary of the published tables (``workflow/schemas/outputs.yaml``), by file stem."""
+    import yaml
+
+    with open(OUTPUTS_YAML, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)["tables"]
+
+
+def output_types(stem: str) -> dict[str, str]:
+    """Column -> type of a published table (e.g. ``amstar2_ratings``), for :func:`read_table`."""
+    return {col: spec["type"] for col, spec in output_dictionary()[stem]["columns"].items()}

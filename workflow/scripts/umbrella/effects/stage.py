@@ -1,0 +1,54 @@
+"""The effects stage's files: read the tidy tables, harmonise, summarise, write the tables and figures."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from umbrella.core.sheets import column_types
+from umbrella.core.tables import read_table, write_table
+from umbrella.effects.figures import evidence_map, write_forest_plots
+from umbrella.effects.harmonise import (
+    REVIEW_EFFECT_COLUMNS,
+    EffectSettings,
+    harmonise,
+    outcome_summary,
+    review_level_classes,
+)
+from umbrella.extract.reviews import review_label
+
+
+def run_effects(
+    effects: str | Path,
+    reviews: str | Path,
+    ratings: str | Path,
+    settings: Mapping | None,
+    outputs: Mapping[str, str | Path],
+    n_cases_threshold: int = 1000,
+) -> None:
+    """Write ``review_effects`` and ``outcome_summary`` tables, the forest plots (folder ``forest``) and the
+    ``evidence_map`` figure."""
+    conventions = EffectSettings.from_config(settings)
+    effect_table = read_table(effects, column_types("effects"))
+    review_table = read_table(reviews, column_types("reviews"))
+    rating_table = read_table(ratings, {})
+    harmonised = harmonise(
+        effect_table, conventions, dict(zip(rating_table["review_id"], rating_table["rating"], strict=True))
+    )
+    labels = dict(zip(review_table["review_id"], review_label(review_table), strict=True))
+    years = dict(
+        zip(
+            review_table["review_id"], review_table.get("year", pd.Series(pd.NA, index=review_table.index)), strict=True
+        )
+    )
+    harmonised["review"] = harmonised["review_id"].map(labels)
+    harmonised["review_year"] = harmonised["review_id"].map(years)
+    if "n_cases" not in harmonised:
+        harmonised["n_cases"] = pd.array([pd.NA] * len(harmonised), dtype="Int64")
+    harmonised = harmonised.join(review_level_classes(harmonised, n_cases_threshold))
+    write_table(harmonised[REVIEW_EFFECT_COLUMNS], outputs["review_effects"])
+    write_table(outcome_summary(harmonised, conventions), outputs["outcome_summary"])
+    write_forest_plots(harmonised, Path(outputs["forest"]))
+    evidence_map(harmonised, Path(outputs["evidence_map"]))

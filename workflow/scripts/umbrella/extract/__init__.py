@@ -1,0 +1,1 @@
+"""The extract stage: tidy tables, counts and the characteristics of the included reviews."""

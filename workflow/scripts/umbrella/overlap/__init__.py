@@ -1,0 +1,1 @@
+"""The overlap stage: corrected covered area (cca), figures and files (stage)."""

@@ -1,0 +1,75 @@
+"""Checks run before any job: every sheet against its schema and the PRISMA counts against the sheets, once per
+change of the inputs (cached by a fingerprint), so that a bad cell stops the run before anything is written."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from umbrella.core.errors import Problem
+
+PACKAGE = Path(__file__).resolve().parent
+
+
+def fingerprint(files: dict[str, Path], vocabularies: dict) -> str:
+    """A hash of everything validation depends on: the sheet files, the config's vocabularies, the schemas
+    and the validating code. Equal fingerprints mean an earlier validation still holds."""
+    h = hashlib.sha256()
+    schemas = sorted((PACKAGE.parents[1] / "schemas" / "sheets").glob("*.yaml"))
+    code = [PACKAGE / "core" / "sheets.py", PACKAGE / "core" / "datasets.py", PACKAGE / "synthesis" / "prisma.py",
+            PACKAGE / "preflight.py"]  # fmt: skip
+    h.update(json.dumps(vocabularies, sort_keys=True).encode())
+    for name, path in [*sorted(files.items()), *((p.name, p) for p in schemas + code)]:
+        h.update(name.encode() + b"\0")
+        h.update(Path(path).read_bytes())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def validate_once(
+    files: dict[str, Path],
+    vocabularies: dict[str, list[str]],
+    stamp: str | Path,
+    prisma: dict | None = None,
+    config_source: str = "config",
+) -> bool:
+    """Validate the sheets, and the PRISMA counts against them, unless ``stamp`` records that these very
+    inputs already passed.
+
+    Raises :class:`~umbrella.core.errors.InputError` with every problem. Returns whether validation ran. Cheap
+    when nothing changed (hashing only), so the Snakefile calls it on every invocation: a bad cell is then
+    reported before any job starts, `-n` included, and no output is written.
+    """
+    stamp = Path(stamp)
+    key = fingerprint(files, {**vocabularies, "prisma": prisma})
+    if stamp.is_file() and stamp.read_text(encoding="utf-8") == key:
+        return False
+    from umbrella.core.errors import InputError
+    from umbrella.core.sheets import load_files  # pandas is imported only when validation must run
+    from umbrella.synthesis.prisma import check_prisma
+
+    problems = []
+    n_reviews = None
+    try:
+        n_reviews = len(load_files(files, vocabularies)["reviews"].table)
+    except InputError as exc:
+        problems += exc.problems
+    config_problems = check_prisma(prisma, n_reviews, config_source)
+    if problems or config_problems:
+        heading = (
+            "The extraction sheets and the configuration have problems"
+            if problems and config_problems
+            else ("The configuration has problems" if config_problems else None)
+        )
+        raise InputError(problems + [_last(p) for p in config_problems], heading=heading)
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(key, encoding="utf-8")
+    return True
+
+
+def _last(problem: Problem) -> Problem:
+    """Config problems are listed after the sheets' problems."""
+    from dataclasses import replace
+
+    return replace(problem, order=10_000)

@@ -1,0 +1,26 @@
+"""The re-analysis' files: read the study-level table, re-run every meta-analysis, write tables and figure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from umbrella.core.sheets import column_types
+from umbrella.core.tables import read_table, write_table
+from umbrella.extract.reviews import review_label
+from umbrella.reanalysis.engine import STUDY_COLUMNS, MetaSettings, reanalyse
+from umbrella.reanalysis.figures import umbrella_forest
+
+
+def run_reanalysis(
+    study_effects: str | Path, reviews: str | Path, settings: Mapping | None, outputs: Mapping[str, str | Path]
+) -> None:
+    """Write ``pooled`` and ``study_effect_sizes`` tables and the ``forest`` figure."""
+    conventions = MetaSettings.from_config(settings)
+    table = read_table(study_effects, column_types("study_effects"))
+    pooled, studies = reanalyse(table, conventions)
+    write_table(pooled, outputs["pooled"])
+    write_table(studies[STUDY_COLUMNS].sort_values(["outcome", "review_id", "study_id"]), outputs["study_effect_sizes"])
+    review_table = read_table(reviews, column_types("reviews"))
+    labels = dict(zip(review_table["review_id"], review_label(review_table), strict=True))
+    umbrella_forest(pooled, labels, Path(outputs["forest"]))

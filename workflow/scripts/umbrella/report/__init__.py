@@ -1,0 +1,1 @@
+"""The report stage: the HTML report (html) and the supplement (supplement)."""

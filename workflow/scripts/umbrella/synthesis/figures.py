@@ -1,0 +1,159 @@
+"""Figures of the synthesis stage: implementation factors by domain and role, and the PRISMA 2020 flow diagram
+(drawn with matplotlib: no Graphviz binary needed)."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+from umbrella.core.plots import OKABE_ITO, figure, save_svg
+from umbrella.synthesis.prisma import derived_counts
+
+ROLE_STYLE = {
+    "barrier": ("Barrier", OKABE_ITO["vermillion"], "xx"),
+    "facilitator": ("Facilitator", OKABE_ITO["bluish_green"], ""),
+    "not reported": ("Role not reported", "#DDDDDD", "//"),
+}
+
+
+def implementation_figure(by_domain: pd.DataFrame, framework: str, path: Path) -> None:
+    """Two panels, domains as rows: distinct factors and supporting reviews, stacked by role (colour and
+    hatch, so the roles read in greyscale)."""
+    domains = list(dict.fromkeys(by_domain["domain"]))
+    labels = [by_domain.loc[by_domain["domain"] == d, "domain_label"].iloc[0] for d in domains]
+    fig, ax = figure(7.2, 0.5 + 0.45 * len(domains))
+    fig.delaxes(ax)
+    axes = fig.subplots(1, 2, sharey=True)
+    y = np.arange(len(domains))
+    for ax, column, title in zip(axes, ("n_factors", "n_reviews"), ("Factors", "Reviews"), strict=True):
+        left = np.zeros(len(domains))
+        for role, (label, colour, hatch) in ROLE_STYLE.items():
+            values = np.array(
+                [by_domain.loc[(by_domain["domain"] == d) & (by_domain["role"] == role), column].sum() for d in domains]
+            )
+            if values.sum() == 0 and role == "not reported":
+                continue
+            ax.barh(y, values, left=left, color=colour, hatch=hatch, edgecolor="black", linewidth=0.4, label=label)
+            left += values
+        if column == "n_factors":
+            for yi, total in zip(y, left, strict=True):
+                ax.text(total, yi, f" {int(total)}", va="center", fontsize=8)
+        ax.set_title(title, loc="left")
+        ax.set_xlim(0, max(left.max(), 1) * 1.2)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    axes[0].set_yticks(y)
+    axes[0].set_yticklabels(labels)
+    axes[0].invert_yaxis()
+    axes[1].set_title("Reviews (a review may support both roles)", loc="left", fontsize=9)
+    handles, labels_ = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels_, loc="lower center", ncol=3, frameon=False, fontsize=7, bbox_to_anchor=(0.5, -0.08))
+    fig.suptitle(f"Implementation factors by {framework} domain", x=0.02, y=1.04, ha="left", fontsize=10)
+    save_svg(fig, path)
+
+
+def _box(ax: plt.Axes, x: float, y: float, w: float, h: float, text: str, fill: str = "white") -> None:
+    ax.add_patch(
+        FancyBboxPatch(
+            (x, y), w, h, boxstyle="round,pad=0,rounding_size=0.06", facecolor=fill, edgecolor="black", linewidth=0.8
+        )
+    )
+    ax.text(x + 0.12, y + h / 2, text, va="center", ha="left", fontsize=8, linespacing=1.35)
+
+
+def _arrow(ax: plt.Axes, start: tuple[float, float], end: tuple[float, float]) -> None:
+    ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=10, linewidth=0.8, color="black"))
+
+
+def _n(value: Any) -> str:
+    return "not reported" if value is None else f"{value:,}"
+
+
+def _lines(title: str, items: list[tuple[str, Any]], width: int = 44) -> str:
+    out = textwrap.wrap(title, width)
+    for label, n in items:
+        out += textwrap.wrap(f"{label} (n = {_n(n)})", width, initial_indent="  ", subsequent_indent="    ")
+    return "\n".join(out)
+
+
+def prisma_figure(prisma: Mapping[str, Any], n_reviews_in_sheets: int, path: Path) -> None:
+    """The PRISMA 2020 flow diagram for an overview (unit = reviews): identification, screening, included."""
+    c = derived_counts(prisma)
+    main_x, main_w, side_x, side_w = 1.0, 3.6, 5.2, 3.6
+    rows = [
+        (
+            "Identification",
+            _lines("Records identified from:", list(prisma["sources"].items())),
+            _lines(
+                "Records removed before screening:",
+                [("Duplicate records", c["duplicates_removed"]), ("Other reasons", c["removed_other"])],
+            ),
+        ),
+        (
+            "Screening",
+            f"Records screened\n(n = {_n(c['records_screened'])})",
+            f"Records excluded\n(n = {_n(c['records_excluded'])})",
+        ),
+        (
+            "Screening",
+            f"Reports sought for retrieval\n(n = {_n(c['reports_sought'])})",
+            f"Reports not retrieved\n(n = {_n(c['reports_not_retrieved'])})",
+        ),
+        (
+            "Screening",
+            f"Reports assessed for eligibility\n(n = {_n(c['reports_assessed'])})",
+            _lines(
+                "Reports excluded:", list(prisma.get("reports_excluded", {}).items()) or [("reasons not given", None)]
+            ),
+        ),
+    ]
+    included = f"Reviews included in the overview\n(n = {_n(c['reviews_included'])})"
+    if prisma.get("included_difference"):
+        note = textwrap.fill(f"In the extraction sheets: {n_reviews_in_sheets} ({prisma['included_difference']})", 44)
+        included += "\n" + note
+    heights = [max(0.7, 0.23 * (max(m.count("\n"), s.count("\n")) + 1) + 0.35) for _, m, s in rows]
+    inc_h = max(0.7, 0.23 * (included.count("\n") + 1) + 0.35)
+    gap = 0.45
+    total = sum(heights) + inc_h + gap * len(rows) + 0.4
+    fig, ax = figure(7.5, total * 0.75)
+    ax.set_xlim(0, 9.0)
+    ax.set_ylim(0, total)
+    ax.axis("off")
+    y = total - 0.2
+    tops = []
+    stage_spans: dict[str, list[float]] = {}
+    for (stage, main, side), h in zip(rows, heights, strict=True):
+        bottom = y - h
+        _box(ax, main_x, bottom, main_w, h, main)
+        _box(ax, side_x, bottom, side_w, h, side)
+        _arrow(ax, (main_x + main_w, bottom + h / 2), (side_x, bottom + h / 2))
+        tops.append((bottom, y))
+        stage_spans.setdefault(stage, [bottom, y])
+        stage_spans[stage][0] = bottom
+        y = bottom - gap
+    bottom = y - inc_h
+    _box(ax, main_x, bottom, main_w, inc_h, included, fill="#EEF3FA")
+    stage_spans["Included"] = [bottom, y]
+    for (b1, _), (_, t2) in zip(tops, [*tops[1:], (bottom, y)], strict=True):
+        _arrow(ax, (main_x + main_w / 2, b1), (main_x + main_w / 2, t2))
+    for stage, (lo, hi) in stage_spans.items():
+        ax.add_patch(
+            FancyBboxPatch(
+                (0.1, lo),
+                0.55,
+                hi - lo,
+                boxstyle="round,pad=0,rounding_size=0.06",
+                facecolor=OKABE_ITO["sky_blue"],
+                edgecolor="none",
+                alpha=0.6,
+            )
+        )
+        ax.text(0.375, (lo + hi) / 2, stage, rotation=90, ha="center", va="center", fontsize=9, fontweight="bold")
+    ax.set_title("PRISMA 2020 flow of reviews", loc="left", fontsize=10)
+    save_svg(fig, path)
