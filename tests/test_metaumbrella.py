@@ -18,7 +18,8 @@ import pandas as pd
 import pytest
 import yaml
 from conftest import ROOT, copy_workflow, snakemake, write
-from umbrella.reanalysis.engine import LOGIT_SCALE, MetaSettings, reanalyse
+from umbrella.core.vocabulary import LOGIT_SCALE
+from umbrella.reanalysis.engine import MetaSettings, reanalyse
 from umbrella.reanalysis.evidence import personalised, power_d
 
 DATA = ROOT / "tests/data"

@@ -58,3 +58,13 @@ def save_svg(fig: plt.Figure, path: str | Path) -> None:
     fig.savefig(path, format="svg", metadata={"Date": None}, bbox_inches="tight")
     fig.savefig(path.with_suffix(".png"), format="png", dpi=PNG_DPI, metadata={"Software": None}, bbox_inches="tight")
     plt.close(fig)
+
+
+#: How each AMSTAR-2 rating is drawn: its short text and its colour (colour-blind safe).
+RATING_STYLE = {
+    "high": ("H", OKABE_ITO["blue"]),
+    "moderate": ("M", OKABE_ITO["sky_blue"]),
+    "low": ("L", OKABE_ITO["orange"]),
+    "critically_low": ("CL", OKABE_ITO["vermillion"]),
+    "incomplete": ("?", "#DDDDDD"),
+}

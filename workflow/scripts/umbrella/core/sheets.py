@@ -23,10 +23,10 @@ import yaml
 
 from umbrella.core.datasets import SHEETS, find_sheets
 from umbrella.core.errors import InputError, Problem
+from umbrella.core.vocabulary import RATIO_MEASURES
 
 SCHEMA_DIR = Path(__file__).resolve().parents[3] / "schemas" / "sheets"
 
-RATIO_MEASURES = frozenset({"OR", "RR", "HR", "IRR"})
 
 #: Cells read as missing in numeric columns (as R and Excel users write them).
 MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "nr", "not reported", "-", "\u2013", "\u2014", "."})

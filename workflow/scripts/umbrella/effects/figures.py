@@ -19,14 +19,12 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.transforms import blended_transform_factory, offset_copy
 
-from umbrella.core.plots import OKABE_ITO, figure, save_svg
+from umbrella.core.plots import OKABE_ITO, RATING_STYLE, figure, save_svg
+from umbrella.core.vocabulary import RATING_LABELS, RATIO_MEASURES
 from umbrella.effects.harmonise import forest_file_names, group_slug  # noqa: F401 (group_slug re-exported)
-from umbrella.quality.figures import RATING_STYLE
-from umbrella.quality.rating import RATING_LABELS
 
 MINUS = "\u2212"
 DASH = "\u2013"
-RATIO_MEASURES = frozenset({"OR", "RR", "HR", "IRR"})
 #: Style of a result whose review has no AMSTAR-2 rating (not one of RATING_STYLE's keys).
 NOT_RATED = ("\u2013", "#FFFFFF")
 #: Direction -> (label, marker, hollow).

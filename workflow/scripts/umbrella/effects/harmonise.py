@@ -20,16 +20,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-RATIO_MEASURES = frozenset({"OR", "RR", "HR", "IRR"})
-#: Measures expressed as an equivalent odds ratio (RR, HR and IRR are treated as odds ratios, an approximation
-#: that holds for rare events; stated in the report).
-OR_LIKE = frozenset({"OR", "RR", "HR", "IRR"})
+from umbrella.core.vocabulary import LOGIT_SCALE, RATING_RANK, RATINGS, RATIO_MEASURES, Z975
+
+#: Measures taken as Hedges' g as they are. Ratios are expressed as an equivalent odds ratio (RR, HR and IRR
+#: treated as odds ratios, an approximation that holds for rare events; stated in the report).
 G_LIKE = frozenset({"SMD", "G"})
-NULL_VALUE = {m: 1.0 for m in RATIO_MEASURES}
-LOGIT_SCALE = math.pi / math.sqrt(3)
-DIRECTIONS = ("benefit", "no_difference", "harm", "unknown")
 PI_METHODS = {"t_k_minus_1": 1, "t_k_minus_2": 2, "z": None}
-RATING_ORDER = {"high": 0, "moderate": 1, "low": 2, "critically_low": 3}
 FLAG_WORDS = {
     "incomplete": "numbers missing: the estimate or a confidence limit is not known, so nothing is recomputed",
     "p_mismatch": "the printed p-value disagrees with the one recomputed from the confidence interval, beyond "
@@ -315,7 +311,7 @@ def _to_g(
     measure = df["measure"].astype(object).to_numpy()
     factor = np.full(len(df), np.nan)
     factor[np.isin(measure, list(G_LIKE))] = 1.0
-    factor[np.isin(measure, list(OR_LIKE))] = 1 / LOGIT_SCALE
+    factor[np.isin(measure, list(RATIO_MEASURES))] = 1 / LOGIT_SCALE
     sd = df["outcome_group"].map(lambda g: settings.sd_for_md.get(g) if isinstance(g, str) else None)
     sd = sd.where(sd.notna(), df["outcome"].map(lambda o: settings.sd_for_md.get(o) if isinstance(o, str) else None))
     md = measure == "MD"
@@ -350,7 +346,7 @@ def _prediction_interval(
         raise ValueError(f"prediction_interval must be one of {', '.join(PI_METHODS)}, not {method!r}")
     lost = PI_METHODS[method]
     if lost is None:
-        q = np.full(len(y), stats.norm.ppf(0.975))
+        q = np.full(len(y), Z975)
     else:
         df = k - lost
         with np.errstate(invalid="ignore"):
@@ -443,7 +439,7 @@ def best_result(rows: pd.DataFrame, order: tuple[str, ...]) -> pd.Series | None:
     keys = pd.DataFrame(index=usable.index)
     for criterion in order:
         if criterion == "amstar2":
-            keys[criterion] = usable["amstar2_rating"].map(RATING_ORDER).fillna(len(RATING_ORDER))
+            keys[criterion] = usable["amstar2_rating"].map({r: RATING_RANK[r] for r in RATINGS}).fillna(len(RATINGS))
         elif criterion == "k_studies":
             keys[criterion] = -usable["k_studies"].astype(float).fillna(-1)
         elif criterion == "year":

@@ -9,6 +9,7 @@ import pandas as pd
 
 from umbrella.core.sheets import column_types
 from umbrella.core.tables import read_table, write_table
+from umbrella.core.vocabulary import review_label
 from umbrella.effects.figures import evidence_map, write_forest_plots
 from umbrella.effects.harmonise import (
     REVIEW_EFFECT_COLUMNS,
@@ -17,7 +18,6 @@ from umbrella.effects.harmonise import (
     outcome_summary,
     review_level_classes,
 )
-from umbrella.extract.reviews import review_label
 
 
 def run_effects(

@@ -9,16 +9,9 @@ import pandas as pd
 
 from umbrella.core.sheets import Sheet, load_schema
 from umbrella.core.tables import write_table
+from umbrella.core.vocabulary import REVIEW_TYPES, review_label
 
 #: Words for the review types of the `reviews` sheet, in the order tables list them.
-REVIEW_TYPES: dict[str, str] = {
-    "sr_meta_analysis": "Systematic review with meta-analysis",
-    "sr_narrative": "Systematic review without meta-analysis",
-    "sr_qualitative": "Systematic review with qualitative synthesis",
-    "scoping": "Scoping review",
-    "realist": "Realist review",
-    "other": "Other",
-}
 NOT_REPORTED = "not reported"
 
 
@@ -33,17 +26,6 @@ def tidy(sheet: Sheet) -> pd.DataFrame:
         keys = pd.DataFrame({f"k{i}": table[c] for i, c in enumerate(order)}, index=table.index)
         table = table.loc[keys.sort_values(list(keys.columns), kind="stable", na_position="last").index]
     return table.reset_index(drop=True)
-
-
-def review_label(reviews: pd.DataFrame) -> pd.Series:
-    """`Author Year` where both are known, else the review_id; `Author Year (review_id)` where two reviews
-    would share a label."""
-    author = reviews["first_author"].fillna("")
-    year = reviews["year"].astype("string").fillna("") if "year" in reviews else pd.Series("", index=reviews.index)
-    label = (author + " " + year).str.strip()
-    label = label.where((author != "") & (year != ""), reviews["review_id"])
-    shared = label.duplicated(keep=False) & label.ne(reviews["review_id"])
-    return label.where(~shared, label + " (" + reviews["review_id"] + ")")
 
 
 def _inferred(reviews: pd.DataFrame, column: str) -> pd.Series:

@@ -9,7 +9,7 @@ import pandas as pd
 
 from umbrella.core.sheets import column_types
 from umbrella.core.tables import read_table, write_table
-from umbrella.extract.reviews import review_label
+from umbrella.core.vocabulary import review_label
 from umbrella.overlap.cca import (
     OverlapSettings,
     build_matrix,

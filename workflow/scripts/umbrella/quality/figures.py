@@ -9,8 +9,9 @@ import pandas as pd
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
-from umbrella.core.plots import OKABE_ITO, figure, save_svg
-from umbrella.quality.rating import ITEMS, RATING_LABELS, RATINGS, RatingRule
+from umbrella.core.plots import OKABE_ITO, RATING_STYLE, figure, save_svg
+from umbrella.core.vocabulary import RATING_LABELS, RATING_RANK, RATINGS
+from umbrella.quality.rating import ITEMS, RatingRule
 
 #: Answer -> (label, colour, marker, hatch); markers and hatches keep the figures readable in greyscale.
 ANSWER_STYLE = {
@@ -20,19 +21,11 @@ ANSWER_STYLE = {
     "NMA": ("No meta-analysis", OKABE_ITO["grey"], "s", "//"),
     None: ("Missing", "#FFFFFF", "$?$", ""),
 }
-RATING_STYLE = {
-    "high": ("H", OKABE_ITO["blue"]),
-    "moderate": ("M", OKABE_ITO["sky_blue"]),
-    "low": ("L", OKABE_ITO["orange"]),
-    "critically_low": ("CL", OKABE_ITO["vermillion"]),
-    "incomplete": ("?", "#DDDDDD"),
-}
-RATING_ORDER = {r: i for i, r in enumerate([*RATINGS, "incomplete"])}
 
 
 def order_reviews(ratings: pd.DataFrame) -> pd.DataFrame:
     """Reviews sorted by rating (high first, incomplete last), then review_id."""
-    key = ratings["rating"].map(RATING_ORDER)
+    key = ratings["rating"].map(RATING_RANK)
     return ratings.assign(_k=key).sort_values(["_k", "review_id"], kind="stable").drop(columns="_k")
 
 

@@ -17,6 +17,8 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
+from umbrella.core.vocabulary import RATINGS
+
 ITEMS: dict[int, str] = {
     1: "PICO components in the research question and inclusion criteria",
     2: "Protocol established before the review; deviations justified",
@@ -38,14 +40,6 @@ ITEMS: dict[int, str] = {
 NMA_ITEMS = frozenset({11, 12, 15})
 ANSWERS = ("Y", "PY", "N", "NMA")
 #: Ratings from best to worst; ``incomplete`` when missing answers could change the rating.
-RATINGS = ("high", "moderate", "low", "critically_low")
-RATING_LABELS = {
-    "high": "High",
-    "moderate": "Moderate",
-    "low": "Low",
-    "critically_low": "Critically low",
-    "incomplete": "Incomplete",
-}
 PARTIAL_YES = ("met", "weakness", "flaw")
 CONSENSUS = "consensus"
 

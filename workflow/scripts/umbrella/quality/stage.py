@@ -7,7 +7,7 @@ from pathlib import Path
 
 from umbrella.core.sheets import column_types
 from umbrella.core.tables import read_table, write_table
-from umbrella.extract.reviews import review_label
+from umbrella.core.vocabulary import review_label
 from umbrella.quality.figures import items_figure, matrix_figure, ratings_figure
 from umbrella.quality.rating import RatingRule, answer_matrix, assess, consensus_answers
 

@@ -18,10 +18,8 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from umbrella.reanalysis.evidence import G_LIKE, GRADE_LABELS, RATIO, GradeSettings, grade, ioannidis, personalised
-
-Z975 = float(stats.norm.ppf(0.975))
-LOGIT_SCALE = np.pi / np.sqrt(3)
+from umbrella.core.vocabulary import LOGIT_SCALE, RATIO_MEASURES, Z975
+from umbrella.reanalysis.evidence import G_LIKE, GRADE_LABELS, GradeSettings, grade, ioannidis, personalised
 
 
 @dataclass(frozen=True)
@@ -165,7 +163,7 @@ def study_effect_sizes(df: pd.DataFrame, smd_variance: str = "escalc") -> pd.Dat
     y = np.full(len(df), np.nan)
     v = np.full(len(df), np.nan)
     source = np.full(len(df), "", dtype=object)
-    ratio = np.isin(m, list(RATIO))
+    ratio = np.isin(m, list(RATIO_MEASURES))
     g_like = np.isin(m, list(G_LIKE))
 
     # group sizes: the arms, else (for differences) cases and controls as metaumbrella's sheets give them
@@ -550,8 +548,8 @@ def reanalyse(study_effects: pd.DataFrame, settings: MetaSettings) -> tuple[pd.D
     mixed = measures.map(len).to_numpy() > 1
     y, v = studies["yi"].to_numpy(dtype=float), studies["vi"].to_numpy(dtype=float)
     row_mixed = mixed[codes]
-    row_ratio = studies["measure"].isin(list(RATIO)).to_numpy()
-    convertible = ~row_mixed | np.isin(studies["measure"].to_numpy(), ["SMD", "G", *RATIO])
+    row_ratio = studies["measure"].isin(list(RATIO_MEASURES)).to_numpy()
+    convertible = ~row_mixed | np.isin(studies["measure"].to_numpy(), ["SMD", "G", *RATIO_MEASURES])
     y = np.where(row_mixed & row_ratio, y / LOGIT_SCALE, y)
     v = np.where(row_mixed & row_ratio, v / LOGIT_SCALE**2, v)
     keep = convertible
@@ -559,7 +557,7 @@ def reanalyse(study_effects: pd.DataFrame, settings: MetaSettings) -> tuple[pd.D
     p, position = pad(codes, y, v, len(keys))
     res = fit(p, settings)
     measure = np.where(mixed, "G", measures.map(lambda m: m[0]).to_numpy())
-    ratio = np.isin(measure, list(RATIO))
+    ratio = np.isin(measure, list(RATIO_MEASURES))
     rows = np.arange(len(keys))
 
     def grid(values: np.ndarray, fill: float | object = np.nan) -> np.ndarray:

@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-RATIO = frozenset({"OR", "RR", "HR", "IRR"})
+from umbrella.core.vocabulary import RATIO_MEASURES
+
 G_LIKE = frozenset({"SMD", "G", "MD"})
 IOANNIDIS_CLASSES = ("I", "II", "III", "IV", "ns")
 PERSONALISED_CLASSES = ("I", "II", "III", "IV", "V")
@@ -87,7 +88,7 @@ def ioannidis(pooled: pd.DataFrame, threshold: int = 1000) -> pd.DataFrame:
     study's CI excluding the null on the pooled side; III: more than the threshold of cases and p < 10⁻³;
     IV: p < 0.05; ns otherwise. A criterion whose inputs are missing is not met, and it is named in ``notes``
     (metaumbrella counts missing cases as 0 with a warning, which gives the same class)."""
-    ratio = pooled["measure"].isin(list(RATIO)).to_numpy()
+    ratio = pooled["measure"].isin(list(RATIO_MEASURES)).to_numpy()
     p = _num(pooled, "p_value")
     cases = _num(pooled, "n_cases")
     i2 = _num(pooled, "i2")
@@ -166,7 +167,7 @@ def personalised(pooled: pd.DataFrame, thresholds: Mapping[str, Mapping[str, obj
     the threshold; ``imprecision`` the power to detect that SMD must exceed 80 %; ``pi`` and ``largest_CI`` must
     exclude the null); class V when it meets no class. A missing input fails its criterion (conservatively,
     as metaumbrella does) and is named in ``notes``."""
-    ratio = pooled["measure"].isin(list(RATIO)).to_numpy()
+    ratio = pooled["measure"].isin(list(RATIO_MEASURES)).to_numpy()
     measure = pooled["measure"].astype(str).to_numpy()
     n_cases, n_controls, n_total = _num(pooled, "n_cases"), _num(pooled, "n_controls"), _num(pooled, "n_total")
     lo, hi = _num(pooled, "ci_lower"), _num(pooled, "ci_upper")

@@ -9,7 +9,7 @@ import pandas as pd
 from matplotlib.patches import Patch
 
 from umbrella.core.plots import OKABE_ITO, figure, save_svg
-from umbrella.reanalysis.engine import LOGIT_SCALE, RATIO
+from umbrella.core.vocabulary import LOGIT_SCALE, RATIO_MEASURES
 
 CLASS_STYLE = {
     "I": OKABE_ITO["blue"],
@@ -23,7 +23,7 @@ CLASS_STYLE = {
 
 def _as_g(values: pd.Series, measure: pd.Series) -> np.ndarray:
     x = values.to_numpy(dtype=float)
-    ratio = measure.isin(list(RATIO)).to_numpy()
+    ratio = measure.isin(list(RATIO_MEASURES)).to_numpy()
     g_like = measure.isin(["SMD", "G"]).to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(ratio, np.log(x) / LOGIT_SCALE, np.where(g_like, x, np.nan))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from umbrella.core.sheets import column_types
 from umbrella.core.tables import read_table, write_table
-from umbrella.extract.reviews import review_label
+from umbrella.core.vocabulary import review_label
 from umbrella.reanalysis.engine import STUDY_COLUMNS, MetaSettings, reanalyse
 from umbrella.reanalysis.figures import umbrella_forest
 

@@ -20,10 +20,10 @@ from umbrella.core.datasets import SHEETS, sha256_of
 from umbrella.core.registry import conditions, supplement_labels
 from umbrella.core.sheets import column_types, load_schema
 from umbrella.core.tables import atomic_open, output_dictionary, output_types, read_table
+from umbrella.core.vocabulary import RATING_LABELS, REVIEW_TYPES, review_label
 from umbrella.effects.harmonise import FLAG_WORDS, EffectSettings, forest_file_names
-from umbrella.extract.reviews import REVIEW_TYPES, review_label
 from umbrella.overlap.cca import BANDS, OverlapSettings
-from umbrella.quality.rating import RATING_LABELS, RatingRule
+from umbrella.quality.rating import RatingRule
 from umbrella.reanalysis.engine import MetaSettings
 from umbrella.reanalysis.evidence import (
     GRADE_DOMAINS,

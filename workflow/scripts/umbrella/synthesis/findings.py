@@ -7,11 +7,10 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
-from umbrella.extract.reviews import REVIEW_TYPES
-from umbrella.quality.rating import RATING_LABELS
+from umbrella.core.vocabulary import RATING_LABELS, REVIEW_TYPES
 
 #: Order in which ratings are listed in a quality summary.
-RATING_ORDER = ["high", "moderate", "low", "critically_low", "incomplete"]
+RATING_ORDER = list(RATING_LABELS)  # best to worst, then incomplete
 ROLES = ("barrier", "facilitator")
 
 

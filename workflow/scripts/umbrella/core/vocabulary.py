@@ -1,0 +1,46 @@
+"""The vocabulary every stage shares, defined once: effect measures and their scales, the AMSTAR-2 ratings, the
+review types, and how a review is named in tables and figures."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+#: Measures pooled and shown on the log scale, with no effect at 1.
+RATIO_MEASURES = frozenset({"OR", "RR", "HR", "IRR"})
+#: The 97.5 % quantile of the standard normal distribution (two-sided 95 % intervals): scipy.stats.norm.ppf(0.975).
+Z975 = 1.959963984540054
+#: ln OR = g·π/√3 (Chinn 2000): the factor between the log odds ratio and Hedges' g.
+LOGIT_SCALE = math.pi / math.sqrt(3)
+
+#: The overall AMSTAR-2 confidence, best to worst (Shea et al. 2017), and ``incomplete`` last.
+RATINGS = ("high", "moderate", "low", "critically_low")
+RATING_LABELS = {
+    "high": "High",
+    "moderate": "Moderate",
+    "low": "Low",
+    "critically_low": "Critically low",
+    "incomplete": "Incomplete",
+}
+RATING_RANK = {rating: i for i, rating in enumerate(RATING_LABELS)}
+
+REVIEW_TYPES: dict[str, str] = {
+    "sr_meta_analysis": "Systematic review with meta-analysis",
+    "sr_narrative": "Systematic review without meta-analysis",
+    "sr_qualitative": "Systematic review with qualitative synthesis",
+    "scoping": "Scoping review",
+    "realist": "Realist review",
+    "other": "Other",
+}
+
+
+def review_label(reviews: pd.DataFrame) -> pd.Series:
+    """`Author Year` where both are known, else the review_id; `Author Year (review_id)` where two reviews
+    would share a label."""
+    author = reviews["first_author"].fillna("")
+    year = reviews["year"].astype("string").fillna("") if "year" in reviews else pd.Series("", index=reviews.index)
+    label = (author + " " + year).str.strip()
+    label = label.where((author != "") & (year != ""), reviews["review_id"])
+    shared = label.duplicated(keep=False) & label.ne(reviews["review_id"])
+    return label.where(~shared, label + " (" + reviews["review_id"] + ")")
