@@ -19,6 +19,8 @@ test-quick: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check workflow tests benchmarks
+	$(BIN)/ruff format --check workflow tests benchmarks
+	$(BIN)/snakefmt --check Snakefile workflow/rules
 	$(BIN)/snakemake --lint
 
 $(STAMP): pyproject.toml

@@ -36,7 +36,7 @@ def test_every_output_is_declared_once_with_its_caption_file() -> None:
 
 def test_readme_table_of_outputs_is_up_to_date() -> None:
     text = README.read_text(encoding="utf-8")
-    assert readme_with_outputs(text) == text, "run `python -m umbrella.docs config/README.md` in workflow/scripts"
+    assert readme_with_outputs(text) == text, "run `.venv/bin/python -m umbrella.docs config/README.md`"
 
 
 def test_conditions_switch_outputs_on_and_off() -> None:
