@@ -10,17 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
-from umbrella.effects.harmonise import (
-    EffectSettings,
-    best_result,
-    forest_file_names,
-    group_slug,
-    harmonise,
-    outcome_summary,
-    parse_p,
-    review_level_classes,
-    verdict,
-)
+from umbrella.effects.evidence_class import review_level_classes
+from umbrella.effects.forest_files import forest_file_names, group_slug
+from umbrella.effects.harmonise import harmonise
+from umbrella.effects.printed_p import parse_p
+from umbrella.effects.settings import EffectSettings
+from umbrella.effects.summary import best_result, outcome_summary, verdict
 
 COLUMNS = [
     "effect_id", "review_id", "outcome", "outcome_group", "timepoint", "measure", "estimate", "ci_lower", "ci_upper",

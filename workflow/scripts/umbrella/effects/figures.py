@@ -21,7 +21,7 @@ from matplotlib.transforms import blended_transform_factory, offset_copy
 
 from umbrella.core.plots import OKABE_ITO, RATING_STYLE, figure, save_svg
 from umbrella.core.vocabulary import RATING_LABELS, RATIO_MEASURES
-from umbrella.effects.harmonise import forest_file_names, group_slug  # noqa: F401 (group_slug re-exported)
+from umbrella.effects.forest_files import forest_file_names, group_slug  # noqa: F401 (group_slug re-exported)
 
 MINUS = "\u2212"
 DASH = "\u2013"
