@@ -12,7 +12,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow" / "scripts"))
 
 from umbrella.overlap.cca import OverlapSettings, build_matrix, overall, pairwise  # noqa: E402
-from umbrella.simulate.generator import simulate  # noqa: E402
+from umbrella.simulate import simulate  # noqa: E402
 
 
 def main(sizes: list[int]) -> None:

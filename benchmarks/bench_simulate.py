@@ -19,7 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow" / "scripts"))
 
-from umbrella.simulate.generator import SHEETS, overlap, simulate, write  # noqa: E402
+from umbrella.simulate import overlap, simulate, write  # noqa: E402
+from umbrella.simulate.output import SHEETS  # noqa: E402
 
 
 def bench(n_reviews: int, seed: int, repeat: int) -> dict[str, object]:

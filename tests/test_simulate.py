@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from umbrella.simulate.generator import main, simulate, write
+from umbrella.simulate import main, overlap, simulate, write
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS = ROOT / "workflow" / "schemas" / "sheets"
@@ -357,6 +357,18 @@ def test_overlap_is_plausible(sheets):
     # some studies are in many reviews, most in few
     per_study = sheets["studies"].groupby("study_id").size()
     assert per_study.max() >= 10 and per_study.median() <= 5
+
+
+def test_overlap_summary(tables, sheets):
+    """``overlap`` (the pipeline's CCA) agrees with the formula computed here."""
+    o = overlap(tables["studies"])
+    pairs = sheets["studies"][["review_id", "study_id"]].drop_duplicates()
+    assert (o["inclusions"], o["studies"], o["reviews"]) == (
+        len(pairs),
+        pairs["study_id"].nunique(),
+        pairs["review_id"].nunique(),
+    )
+    assert o["cca"] == pytest.approx(cca(sheets["studies"]), rel=1e-12)
 
 
 def test_reviews_mix_and_questions(sheets):

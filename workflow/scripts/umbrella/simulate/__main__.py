@@ -1,5 +1,5 @@
 """``python -m umbrella.simulate``: write a simulated dataset."""
 
-from umbrella.simulate.generator import main
+from umbrella.simulate.cli import main
 
 raise SystemExit(main())
