@@ -8,15 +8,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import umbrella.effects.figures as ef
-from umbrella.effects.figures import (
-    evidence_map,
-    forest_figure,
-    forest_layout,
-    format_result,
-    group_slug,
-    write_forest_plots,
-)
+import umbrella.effects.evidence_map as evidence_map_module
+import umbrella.effects.figure_common as figure_common
+import umbrella.effects.forest as forest
+from umbrella.effects.evidence_map import evidence_map
+from umbrella.effects.forest import forest_figure, write_forest_plots
+from umbrella.effects.forest_files import group_slug
+from umbrella.effects.forest_layout import MAX_LABEL, forest_layout, format_result
 
 NAN = math.nan
 COLUMNS = [
@@ -182,13 +180,14 @@ def test_empty_layout():
 def captured(monkeypatch):
     """Capture the figure forest_figure / evidence_map would save, still writing it."""
     figures = []
-    save = ef.save_svg
+    save = forest.save_svg
 
     def keep(fig, path):
         figures.append(fig)
         save(fig, path)
 
-    monkeypatch.setattr(ef, "save_svg", keep)
+    for module in (forest, evidence_map_module, figure_common):
+        monkeypatch.setattr(module, "save_svg", keep)
     return figures
 
 
@@ -238,7 +237,7 @@ def test_forest_wide_prediction_interval_does_not_squash_the_axis(rows, tmp_path
     wide.loc[0, "pi_g_benefit_lower"] = -40.0
     forest_figure(wide, "Wide", tmp_path / "w.svg")
     lo, hi = captured[0].axes[0].get_xlim()
-    assert -ef.X_CAP <= lo < 0 < hi <= ef.X_CAP
+    assert -forest.X_CAP <= lo < 0 < hi <= forest.X_CAP
 
 
 def test_empty_frames_draw_no_results(tmp_path, captured):
@@ -394,5 +393,5 @@ def test_evidence_map_marker_shape_follows_direction(tmp_path, captured):
 def test_long_review_labels_keep_their_year():
     frame = pd.DataFrame([result("e1", "A reviewer with a very long surname indeed et al. 2021", 0.2)], columns=COLUMNS)
     (row,) = results_of(forest_layout(frame))
-    assert len(row.label) <= ef.MAX_LABEL
+    assert len(row.label) <= MAX_LABEL
     assert row.label.startswith("A reviewer") and row.label.endswith("2021") and "\u2026" in row.label

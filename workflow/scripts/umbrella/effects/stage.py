@@ -11,7 +11,8 @@ from umbrella.core.sheets import column_types
 from umbrella.core.tables import read_table, write_table
 from umbrella.core.vocabulary import review_label
 from umbrella.effects.evidence_class import review_level_classes
-from umbrella.effects.figures import evidence_map, write_forest_plots
+from umbrella.effects.evidence_map import evidence_map
+from umbrella.effects.forest import write_forest_plots
 from umbrella.effects.harmonise import harmonise
 from umbrella.effects.settings import EffectSettings
 from umbrella.effects.summary import outcome_summary
