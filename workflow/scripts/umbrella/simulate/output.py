@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from umbrella.core.datasets import SHEETS as LAYOUT_SHEETS
@@ -26,11 +27,27 @@ def finish(sheet: str, df: pd.DataFrame) -> pd.DataFrame:
     df = df.reindex(columns=COLUMNS[sheet])
     by = SORT[sheet] + [c for c in COLUMNS[sheet] if c not in SORT[sheet]]
     by = [c for c in by if df[c].notna().any()]
-    df = df.sort_values(by, kind="mergesort", na_position="first").reset_index(drop=True)
+    if not _in_order(df, by):
+        df = df.sort_values(by, kind="mergesort", na_position="first").reset_index(drop=True)
     for col in df.columns:
         if df[col].dtype == float:
             df[col] = rounded(df[col].to_numpy(), DECIMALS)
     return df
+
+
+def _in_order(df: pd.DataFrame, by: list[str]) -> bool:
+    """Whether the rows, none missing a value in ``by``, are already sorted by ``by`` (a stable sort would leave
+    them as they are). Far cheaper than the sort for the large sheets, which are built in order."""
+    if len(df) < 2 or df[by].isna().any().any():
+        return len(df) < 2
+    tied = np.ones(len(df) - 1, dtype=bool)  # rows equal to the one before on every column so far
+    for col in by:
+        values = df[col].to_numpy()
+        before, after = values[:-1], values[1:]
+        if (tied & (after < before)).any():
+            return False
+        tied &= after == before
+    return True
 
 
 def _format_float(values: pd.Series) -> pd.Series:
