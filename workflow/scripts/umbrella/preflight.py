@@ -11,14 +11,26 @@ from umbrella.core.errors import Problem
 
 PACKAGE = Path(__file__).resolve().parent
 
+#: The modules whose code decides whether the inputs pass (relative to the package).
+VALIDATING_CODE = (
+    "core/sheets.py",
+    "core/sheet_schemas.py",
+    "core/sheet_files.py",
+    "core/sheet_cells.py",
+    "core/row_checks.py",
+    "core/citation_matrix.py",
+    "core/datasets.py",
+    "synthesis/prisma.py",
+    "preflight.py",
+)
+
 
 def fingerprint(files: dict[str, Path], vocabularies: dict) -> str:
     """A hash of everything validation depends on: the sheet files, the config's vocabularies, the schemas
     and the validating code. Equal fingerprints mean an earlier validation still holds."""
     h = hashlib.sha256()
     schemas = sorted((PACKAGE.parents[1] / "schemas" / "sheets").glob("*.yaml"))
-    code = [PACKAGE / "core" / "sheets.py", PACKAGE / "core" / "datasets.py", PACKAGE / "synthesis" / "prisma.py",
-            PACKAGE / "preflight.py"]  # fmt: skip
+    code = [PACKAGE / module for module in VALIDATING_CODE]
     h.update(json.dumps(vocabularies, sort_keys=True).encode())
     for name, path in [*sorted(files.items()), *((p.name, p) for p in schemas + code)]:
         h.update(name.encode() + b"\0")
