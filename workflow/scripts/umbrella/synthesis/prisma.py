@@ -45,64 +45,66 @@ def check_prisma(prisma: Mapping[str, Any] | None, n_reviews: int | None, source
     """
     if not prisma:
         return []
+    counts = derived_counts(prisma)
     problems: list[Problem] = []
-
-    def check(key: str, expected: int | None, why: str) -> None:
+    for key, expected, why in _expected_counts(counts):
         given = prisma.get(key)
         if given is not None and expected is not None and given != expected:
-            problems.append(
-                Problem(
-                    source,
-                    column=f"prisma.{key}",
-                    value=str(given),
-                    message=f"should be {expected} ({why})",
-                    column_word="key",
-                )
-            )
+            problems.append(_key_problem(source, key, given, f"should be {expected} ({why})"))
+    for key in ("records_screened", "reports_sought", "reports_assessed", "reviews_included"):
+        if counts[key] is not None and counts[key] < 0:
+            problems.append(_key_problem(source, key, counts[key], "is negative"))
+    if n_reviews is not None and prisma["reviews_included"] != n_reviews and not prisma.get("included_difference"):
+        message = (
+            f"differs from the {n_reviews} rows of the reviews sheet; correct it, or state the reason "
+            "in prisma.included_difference (e.g. a partial extraction)"
+        )
+        problems.append(_key_problem(source, "reviews_included", prisma["reviews_included"], message))
+    return problems
 
-    c = derived_counts(prisma)
-    check(
-        "records_screened",
-        c["records_identified"] - c["duplicates_removed"] - c["removed_other"],
-        f"records identified {c['records_identified']} - duplicates {c['duplicates_removed']} - "
-        f"removed for other reasons {c['removed_other']}",
-    )
+
+def _expected_counts(c: Mapping[str, int | None]) -> list[tuple[str, int | None, str]]:
+    """Each box that follows from the boxes before it (where they are known): its key, the count it should
+    have, and the sum in words."""
+    out = [
+        (
+            "records_screened",
+            c["records_identified"] - c["duplicates_removed"] - c["removed_other"],
+            f"records identified {c['records_identified']} - duplicates {c['duplicates_removed']} - "
+            f"removed for other reasons {c['removed_other']}",
+        )
+    ]
     if c["records_excluded"] is not None:
-        check(
-            "reports_sought",
-            c["records_screened"] - c["records_excluded"],
-            f"records screened {c['records_screened']} - records excluded {c['records_excluded']}",
+        out.append(
+            (
+                "reports_sought",
+                c["records_screened"] - c["records_excluded"],
+                f"records screened {c['records_screened']} - records excluded {c['records_excluded']}",
+            )
         )
     if c["reports_sought"] is not None:
-        check(
-            "reports_assessed",
-            c["reports_sought"] - c["reports_not_retrieved"],
-            f"reports sought {c['reports_sought']} - not retrieved {c['reports_not_retrieved']}",
+        out.append(
+            (
+                "reports_assessed",
+                c["reports_sought"] - c["reports_not_retrieved"],
+                f"reports sought {c['reports_sought']} - not retrieved {c['reports_not_retrieved']}",
+            )
         )
     if c["reports_assessed"] is not None:
-        check(
-            "reviews_included",
-            c["reports_assessed"] - c["reports_excluded"],
-            f"reports assessed {c['reports_assessed']} - reports excluded {c['reports_excluded']} "
-            "(the sum of the reasons)",
-        )
-    for key in ("records_screened", "reports_sought", "reports_assessed", "reviews_included"):
-        if c[key] is not None and c[key] < 0:
-            problems.append(
-                Problem(source, column=f"prisma.{key}", value=str(c[key]), message="is negative", column_word="key")
-            )
-    if n_reviews is not None and prisma["reviews_included"] != n_reviews and not prisma.get("included_difference"):
-        problems.append(
-            Problem(
-                source,
-                column="prisma.reviews_included",
-                value=str(prisma["reviews_included"]),
-                message=f"differs from the {n_reviews} rows of the reviews sheet; correct it, or state the reason "
-                "in prisma.included_difference (e.g. a partial extraction)",
-                column_word="key",
+        out.append(
+            (
+                "reviews_included",
+                c["reports_assessed"] - c["reports_excluded"],
+                f"reports assessed {c['reports_assessed']} - reports excluded {c['reports_excluded']} "
+                "(the sum of the reasons)",
             )
         )
-    return problems
+    return out
+
+
+def _key_problem(source: str, key: str, value: object, message: str) -> Problem:
+    """A problem with the config key ``prisma.<key>``."""
+    return Problem(source, column=f"prisma.{key}", value=str(value), message=message, column_word="key")
 
 
 #: The boxes of the flow, in order: key, stage, label.
