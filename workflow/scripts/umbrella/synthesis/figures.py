@@ -82,11 +82,33 @@ def _lines(title: str, items: list[tuple[str, Any]], width: int = 44) -> str:
     return "\n".join(out)
 
 
+#: Where the flow's boxes stand: the main boxes (what goes on) left, the side boxes (what leaves) right.
+MAIN_X, MAIN_W, SIDE_X, SIDE_W = 1.0, 3.6, 5.2, 3.6
+#: Vertical space between two rows of boxes.
+ROW_GAP = 0.45
+
+
 def prisma_figure(prisma: Mapping[str, Any], n_reviews_in_sheets: int, path: Path) -> None:
     """The PRISMA 2020 flow diagram for an overview (unit = reviews): identification, screening, included."""
     c = derived_counts(prisma)
-    main_x, main_w, side_x, side_w = 1.0, 3.6, 5.2, 3.6
-    rows = [
+    rows = _flow_rows(prisma, c)
+    included = _included_text(prisma, c, n_reviews_in_sheets)
+    heights = [_box_height(max(m.count("\n"), s.count("\n")) + 1) for _, m, s in rows]
+    inc_h = _box_height(included.count("\n") + 1)
+    total = sum(heights) + inc_h + ROW_GAP * len(rows) + 0.4
+    fig, ax = figure(7.5, total * 0.75)
+    ax.set_xlim(0, 9.0)
+    ax.set_ylim(0, total)
+    ax.axis("off")
+    stage_spans = _draw_flow(ax, rows, heights, included, inc_h, top=total - 0.2)
+    _draw_stage_bands(ax, stage_spans)
+    ax.set_title("PRISMA 2020 flow of reviews", loc="left", fontsize=10)
+    save_svg(fig, path)
+
+
+def _flow_rows(prisma: Mapping[str, Any], c: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """The rows of the flow above the included reviews: stage, main box text, side box text."""
+    return [
         (
             "Identification",
             _lines("Records identified from:", list(prisma["sources"].items())),
@@ -113,35 +135,53 @@ def prisma_figure(prisma: Mapping[str, Any], n_reviews_in_sheets: int, path: Pat
             ),
         ),
     ]
+
+
+def _included_text(prisma: Mapping[str, Any], c: Mapping[str, Any], n_reviews_in_sheets: int) -> str:
+    """The last box: the reviews included, and the number in the sheets where the config explains a difference."""
     included = f"Reviews included in the overview\n(n = {_n(c['reviews_included'])})"
     if prisma.get("included_difference"):
         note = textwrap.fill(f"In the extraction sheets: {n_reviews_in_sheets} ({prisma['included_difference']})", 44)
         included += "\n" + note
-    heights = [max(0.7, 0.23 * (max(m.count("\n"), s.count("\n")) + 1) + 0.35) for _, m, s in rows]
-    inc_h = max(0.7, 0.23 * (included.count("\n") + 1) + 0.35)
-    gap = 0.45
-    total = sum(heights) + inc_h + gap * len(rows) + 0.4
-    fig, ax = figure(7.5, total * 0.75)
-    ax.set_xlim(0, 9.0)
-    ax.set_ylim(0, total)
-    ax.axis("off")
-    y = total - 0.2
+    return included
+
+
+def _box_height(n_lines: int) -> float:
+    return max(0.7, 0.23 * n_lines + 0.35)
+
+
+def _draw_flow(
+    ax: plt.Axes,
+    rows: list[tuple[str, str, str]],
+    heights: list[float],
+    included: str,
+    inc_h: float,
+    top: float,
+) -> dict[str, list[float]]:
+    """Draw the rows of boxes from ``top`` down, the included box and the arrows; return each stage's vertical
+    span (bottom, top)."""
+    y = top
     tops = []
     stage_spans: dict[str, list[float]] = {}
     for (stage, main, side), h in zip(rows, heights, strict=True):
         bottom = y - h
-        _box(ax, main_x, bottom, main_w, h, main)
-        _box(ax, side_x, bottom, side_w, h, side)
-        _arrow(ax, (main_x + main_w, bottom + h / 2), (side_x, bottom + h / 2))
+        _box(ax, MAIN_X, bottom, MAIN_W, h, main)
+        _box(ax, SIDE_X, bottom, SIDE_W, h, side)
+        _arrow(ax, (MAIN_X + MAIN_W, bottom + h / 2), (SIDE_X, bottom + h / 2))
         tops.append((bottom, y))
         stage_spans.setdefault(stage, [bottom, y])
         stage_spans[stage][0] = bottom
-        y = bottom - gap
+        y = bottom - ROW_GAP
     bottom = y - inc_h
-    _box(ax, main_x, bottom, main_w, inc_h, included, fill="#EEF3FA")
+    _box(ax, MAIN_X, bottom, MAIN_W, inc_h, included, fill="#EEF3FA")
     stage_spans["Included"] = [bottom, y]
     for (b1, _), (_, t2) in zip(tops, [*tops[1:], (bottom, y)], strict=True):
-        _arrow(ax, (main_x + main_w / 2, b1), (main_x + main_w / 2, t2))
+        _arrow(ax, (MAIN_X + MAIN_W / 2, b1), (MAIN_X + MAIN_W / 2, t2))
+    return stage_spans
+
+
+def _draw_stage_bands(ax: plt.Axes, stage_spans: Mapping[str, list[float]]) -> None:
+    """A shaded band with the stage's name (rotated) left of each stage's boxes."""
     for stage, (lo, hi) in stage_spans.items():
         ax.add_patch(
             FancyBboxPatch(
@@ -155,5 +195,3 @@ def prisma_figure(prisma: Mapping[str, Any], n_reviews_in_sheets: int, path: Pat
             )
         )
         ax.text(0.375, (lo + hi) / 2, stage, rotation=90, ha="center", va="center", fontsize=9, fontweight="bold")
-    ax.set_title("PRISMA 2020 flow of reviews", loc="left", fontsize=10)
-    save_svg(fig, path)
