@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
@@ -29,6 +31,10 @@ def order_reviews(ratings: pd.DataFrame) -> pd.DataFrame:
     return ratings.assign(_k=key).sort_values(["_k", "review_id"], kind="stable").drop(columns="_k")
 
 
+#: Where the overall rating stands, right of item 16.
+OVERALL_X = 17.6
+
+
 def matrix_figure(matrix: pd.DataFrame, ratings: pd.DataFrame, rule: RatingRule, labels: pd.Series, path: Path) -> None:
     """Reviews (rows, sorted by rating then id) x items 1-16 (critical items starred and shaded), with the
     overall rating as the last column."""
@@ -39,9 +45,24 @@ def matrix_figure(matrix: pd.DataFrame, ratings: pd.DataFrame, rule: RatingRule,
     for j in ITEMS:
         if j in rule.critical_items:
             ax.add_patch(Rectangle((j - 0.5, -0.5), 1, n, color="#EEEEEE", zorder=0, linewidth=0))
+    _plot_answers(ax, matrix.loc[ids].to_numpy(dtype=object))
+    _plot_overall(ax, rated["rating"])
+    _matrix_axes(ax, [labels.get(r, r) for r in ids], rule)
+    ax.legend(
+        handles=_matrix_legend_handles(),
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.02 - 0.6 / max(n, 1)),
+        ncol=5,
+        frameon=False,
+        fontsize=7,
+    )
+    save_svg(fig, path)
+
+
+def _plot_answers(ax: Axes, answers: np.ndarray) -> None:
+    """One marker per answer (review = row, item = column), styled by the answer."""
     for answer, (_, colour, marker, _) in ANSWER_STYLE.items():
-        values = matrix.loc[ids].to_numpy(dtype=object)
-        mask = pd.isna(values) if answer is None else values == answer
+        mask = pd.isna(answers) if answer is None else answers == answer
         rows, cols = np.nonzero(mask)
         if len(rows):
             ax.scatter(
@@ -54,12 +75,15 @@ def matrix_figure(matrix: pd.DataFrame, ratings: pd.DataFrame, rule: RatingRule,
                 linewidths=0.4,
                 zorder=3,
             )
-    overall_x = 17.6
-    for i, rating in enumerate(rated["rating"]):
+
+
+def _plot_overall(ax: Axes, ratings: pd.Series) -> None:
+    """The overall rating of each review as a coloured, labelled cell in the last column."""
+    for i, rating in enumerate(ratings):
         text, colour = RATING_STYLE[rating]
-        ax.add_patch(Rectangle((overall_x - 0.55, i - 0.4), 1.1, 0.8, color=colour, zorder=2, linewidth=0))
+        ax.add_patch(Rectangle((OVERALL_X - 0.55, i - 0.4), 1.1, 0.8, color=colour, zorder=2, linewidth=0))
         ax.text(
-            overall_x,
+            OVERALL_X,
             i,
             text,
             ha="center",
@@ -68,21 +92,30 @@ def matrix_figure(matrix: pd.DataFrame, ratings: pd.DataFrame, rule: RatingRule,
             zorder=4,
             color="white" if rating in ("high", "critically_low") else "black",
         )
-    ax.set_xlim(0.4, overall_x + 0.7)
+
+
+def _matrix_axes(ax: Axes, review_names: list[str], rule: RatingRule) -> None:
+    """Items on top (critical ones starred and bold), reviews down the side, no frame."""
+    n = len(review_names)
+    ax.set_xlim(0.4, OVERALL_X + 0.7)
     ax.set_ylim(n - 0.5, -0.5)
-    ax.set_xticks([*ITEMS, overall_x])
+    ax.set_xticks([*ITEMS, OVERALL_X])
     ax.set_xticklabels([f"{j}*" if j in rule.critical_items else str(j) for j in ITEMS] + ["Overall"])
     for tick, j in zip(ax.get_xticklabels()[:16], ITEMS, strict=True):
         if j in rule.critical_items:
             tick.set_fontweight("bold")
     ax.xaxis.tick_top()
     ax.set_yticks(range(n))
-    ax.set_yticklabels([labels.get(r, r) for r in ids])
+    ax.set_yticklabels(review_names)
     ax.tick_params(length=0)
     for side in ("left", "bottom", "top", "right"):
         ax.spines[side].set_visible(False)
     ax.set_xlabel("AMSTAR-2 item (* critical, shaded)")
-    handles = [
+
+
+def _matrix_legend_handles() -> list[Artist]:
+    """A marker per answer, then a colour patch per rating."""
+    return [
         Line2D(
             [],
             [],
@@ -95,15 +128,6 @@ def matrix_figure(matrix: pd.DataFrame, ratings: pd.DataFrame, rule: RatingRule,
         )
         for a, (label, c, m, _) in ANSWER_STYLE.items()
     ] + [Patch(color=c, label=f"{t} = {RATING_LABELS[r]}") for r, (t, c) in RATING_STYLE.items()]
-    ax.legend(
-        handles=handles,
-        loc="upper center",
-        bbox_to_anchor=(0.5, -0.02 - 0.6 / max(n, 1)),
-        ncol=5,
-        frameon=False,
-        fontsize=7,
-    )
-    save_svg(fig, path)
 
 
 def items_figure(items: pd.DataFrame, path: Path) -> None:
