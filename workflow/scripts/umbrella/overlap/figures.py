@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.patches import Patch
 
@@ -22,16 +23,42 @@ def heatmap_figure(pairs: pd.DataFrame, unique: pd.DataFrame, labels: dict[str, 
     studies found in no other review over its total."""
     reviews = list(unique["review_id"])
     n = len(reviews)
-    index = {r: i for i, r in enumerate(reviews)}
-    grid = np.full((n, n), np.nan)
-    for a, b, cca in pairs[["review_a", "review_b", "cca"]].itertuples(index=False):
-        grid[index[a], index[b]] = cca
+    grid = _cca_grid(pairs, reviews)
     size = max(3.0, 0.42 * n + 1.5)
     fig, ax = figure(size + 1.2, size)
     edges = [0.0] + [b for b, _ in BANDS[:-1]] + [100.0]
     cmap = ListedColormap(BAND_COLOURS)
     ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, norm=BoundaryNorm(edges, cmap.N), aspect="equal")
     font = max(4.5, min(8.0, 200 / max(n, 1)))
+    _annotate_cells(ax, grid, unique, font)
+    _heatmap_axes(ax, [labels.get(r, r) for r in reviews], font)
+    ax.legend(
+        handles=_band_legend_handles(),
+        title="Pairwise CCA",
+        loc="lower left",
+        bbox_to_anchor=(0.0, 0.0),
+        fontsize=7,
+        title_fontsize=8,
+        frameon=False,
+    )
+    ax.set_title(
+        "Overlap between pairs of reviews (CCA %); diagonal: studies in no other review / all", loc="left", fontsize=9
+    )
+    save_svg(fig, path)
+
+
+def _cca_grid(pairs: pd.DataFrame, reviews: list[str]) -> np.ndarray:
+    """Reviews x reviews: the CCA of each pair above the diagonal, NaN elsewhere."""
+    index = {r: i for i, r in enumerate(reviews)}
+    grid = np.full((len(reviews), len(reviews)), np.nan)
+    for a, b, cca in pairs[["review_a", "review_b", "cca"]].itertuples(index=False):
+        grid[index[a], index[b]] = cca
+    return grid
+
+
+def _annotate_cells(ax: Axes, grid: np.ndarray, unique: pd.DataFrame, font: float) -> None:
+    """Each pair's CCA in its cell, and on the diagonal each review's unique studies over its studies."""
+    n = len(grid)
     for i in range(n):
         for j in range(i + 1, n):
             if np.isfinite(grid[i, j]):
@@ -46,9 +73,13 @@ def heatmap_figure(pairs: pd.DataFrame, unique: pd.DataFrame, labels: dict[str, 
             fontsize=font * 0.85,
             color="#333333",
         )
+
+
+def _heatmap_axes(ax: Axes, names: list[str], font: float) -> None:
+    """Review names on both axes, a light grid between the cells, no frame."""
+    n = len(names)
     ax.set_xticks(range(n))
     ax.set_yticks(range(n))
-    names = [labels.get(r, r) for r in reviews]
     ax.set_xticklabels(names, rotation=90, fontsize=font)
     ax.set_yticklabels(names, fontsize=font)
     ax.set_xticks(np.arange(-0.5, n), minor=True)
@@ -57,28 +88,20 @@ def heatmap_figure(pairs: pd.DataFrame, unique: pd.DataFrame, labels: dict[str, 
     ax.tick_params(which="both", length=0)
     for side in ("left", "bottom", "top", "right"):
         ax.spines[side].set_visible(False)
-    handles = [
+
+
+def _band_legend_handles() -> list[Patch]:
+    """A patch per Pieper band, named with its range of CCA."""
+    lower = [0.0] + [b for b, _ in BANDS[:-1]]
+    return [
         Patch(
             facecolor=c,
             edgecolor="black",
             linewidth=0.4,
             label=f"{name} ({lo:g}\u2013{hi:g} %)" if np.isfinite(hi) else f"{name} (\u2265 {lo:g} %)",
         )
-        for c, (hi, name), lo in zip(BAND_COLOURS, BANDS, [0.0] + [b for b, _ in BANDS[:-1]], strict=True)
+        for c, (hi, name), lo in zip(BAND_COLOURS, BANDS, lower, strict=True)
     ]
-    ax.legend(
-        handles=handles,
-        title="Pairwise CCA",
-        loc="lower left",
-        bbox_to_anchor=(0.0, 0.0),
-        fontsize=7,
-        title_fontsize=8,
-        frameon=False,
-    )
-    ax.set_title(
-        "Overlap between pairs of reviews (CCA %); diagonal: studies in no other review / all", loc="left", fontsize=9
-    )
-    save_svg(fig, path)
 
 
 def summary_figure(pairs: pd.DataFrame, n_reviews: int, path: Path) -> None:
