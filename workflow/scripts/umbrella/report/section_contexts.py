@@ -1,0 +1,255 @@
+"""The context of each stage's section of the HTML report (quality, effects, re-analysis, overlap, synthesis),
+built from the stage's tidy tables and its settings in the config; and :func:`records`, the rows of a table as
+the template shows them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from umbrella.core.vocabulary import RATING_LABELS, review_label
+from umbrella.effects.harmonise import FLAG_WORDS, EffectSettings, forest_file_names
+from umbrella.overlap.cca import BANDS, OverlapSettings
+from umbrella.quality.rating import RatingRule
+from umbrella.reanalysis.engine import MetaSettings
+from umbrella.reanalysis.evidence import (
+    GRADE_DOMAINS,
+    GRADE_LABELS,
+    IOANNIDIS_CLASSES,
+    PERSONALISED_CLASSES,
+    criteria_table,
+)
+
+
+def records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as dicts with missing values as ``None`` and whole floats shown without ``.0``."""
+    out = []
+    for row in df.to_dict("records"):
+        clean = {}
+        for k, v in row.items():
+            if v is None or (not isinstance(v, str) and pd.isna(v)):
+                clean[k] = None
+            elif isinstance(v, bool | np.bool_):
+                clean[k] = bool(v)
+            elif isinstance(v, np.integer):
+                clean[k] = int(v)
+            elif isinstance(v, np.floating):
+                v = float(v)
+                clean[k] = int(v) if v.is_integer() else v
+            elif isinstance(v, float) and v.is_integer():
+                clean[k] = int(v)
+            else:
+                clean[k] = v
+        out.append(clean)
+    return out
+
+
+def quality_context(config: Mapping, tables: Mapping[str, pd.DataFrame], reviews: pd.DataFrame) -> dict[str, Any]:
+    """The quality section: the rule in words, the ratings with what decides each, disagreements with the
+    published ratings, the item summary and rater agreement."""
+    rule = RatingRule.from_config(config.get("quality"))
+    out: dict[str, Any] = {"rule": rule.describe(), "built": "amstar2_ratings" in tables}
+    if not out["built"]:
+        return out
+    ratings = tables["amstar2_ratings"].merge(
+        pd.DataFrame({"review_id": reviews["review_id"], "review": review_label(reviews)}), on="review_id", how="left"
+    )
+    order = {r: i for i, r in enumerate(RATING_LABELS)}
+    ratings = ratings.assign(_k=ratings["rating"].map(order)).sort_values(["_k", "review_id"], kind="stable")
+    rows = records(ratings.drop(columns="_k"))
+    for row in rows:
+        for col in ("flaw_items", "weakness_items", "missing_items"):
+            row[col] = (row[col] or "").replace(";", ", ")
+    rated = [r for r in rows if r["rating"] != "incomplete"]
+    out.update(
+        {
+            "ratings": rows,
+            "labels": RATING_LABELS,
+            "n_reviews": len(rows),
+            "n_rated": len(rated),
+            "n_low": sum(r["rating"] in ("low", "critically_low") for r in rated),
+            "n_from_items": sum(r["rating_source"] == "items" for r in rows),
+            "n_from_reported": sum(r["rating_source"] == "reported" for r in rows),
+            "n_unrated": len(rows) - len(rated),
+            "disagreements": [r for r in rows if r["agrees_with_reported"] is False],
+            "n_compared": sum(r["agrees_with_reported"] is not None for r in rows),
+            "item_summary": records(tables["amstar2_items"]) if "sheet_amstar2" in tables else [],
+            "agreement": records(tables["amstar2_agreement"]),
+        }
+    )
+    return out
+
+
+def _fmt_num(x: float | None, measure: str | None = None) -> str:
+    if x is None:
+        return "\u2013"
+    text = f"{x:.2f}" if abs(x) < 100 else f"{x:,.0f}"
+    return text.replace("-", "\u2212")
+
+
+def effect_text(row: Mapping[str, Any]) -> str:
+    """``SMD −0.39 [−0.54, −0.24]`` as the review reported it (blank parts as en dashes)."""
+    if row.get("estimate") is None:
+        return "not reported"
+    measure = row.get("measure") or ""
+    ci = (
+        f" [{_fmt_num(row.get('ci_lower'))}, {_fmt_num(row.get('ci_upper'))}]"
+        if row.get("ci_lower") is not None
+        else ""
+    )
+    return f"{measure} {_fmt_num(row.get('estimate'))}{ci}".strip()
+
+
+def effects_context(
+    config: Mapping, tables: Mapping[str, pd.DataFrame], figure_dirs: Mapping[str, Mapping[str, str]]
+) -> dict[str, Any]:
+    """The effects section: per outcome group, its results as published and harmonised, its forest plot, its
+    outcome summaries and the flags in words."""
+    settings = EffectSettings.from_config(config.get("effects"))
+    out: dict[str, Any] = {
+        "conventions": settings.describe(),
+        "built": "review_effects" in tables,
+        "flag_words": FLAG_WORDS,
+    }
+    if not out["built"]:
+        return out
+    rows = tables["review_effects"].assign(outcome_group=lambda d: d["outcome_group"].fillna("Ungrouped"))
+    summary = tables["outcome_summary"]
+    forests = figure_dirs.get("forest", {})
+    overlap_by_group = {}
+    if "cca_by_outcome" in tables:
+        scoped = tables["cca_by_outcome"]
+        scoped = scoped[scoped["scope"] == "effects_outcome_group"]
+        overlap_by_group = {row["outcome"]: row for row in records(scoped)}
+    names = forest_file_names(list(rows["outcome_group"]))
+    groups = []
+    for group, g in rows.groupby("outcome_group", sort=True):
+        results = _effect_rows(g)
+        flags = sorted({f for r in results for f in r["flag_list"]})
+        summ = summary[summary["outcome_group"] == group]
+        groups.append(
+            {
+                "name": group,
+                "rows": results,
+                "summary": records(summ[summ["scope"] == "outcome_group"])[0],
+                "outcomes": records(summ[summ["scope"] == "outcome"]),
+                "forest": forests.get(names[group]),
+                "overlap": overlap_by_group.get(group),
+                "flags": [(f, FLAG_WORDS.get(f, f)) for f in flags],
+            }
+        )
+    for group in groups:
+        group["summary"]["best_text"] = _best_text(group["summary"])
+    out.update(
+        {
+            "groups": groups,
+            "n_results": len(rows),
+            "n_incomplete": int(rows["flag_incomplete"].sum()),
+            "n_flagged": int((rows["flags"].fillna("") != "").sum()),
+        }
+    )
+    return out
+
+
+def _effect_rows(results: pd.DataFrame) -> list[dict[str, Any]]:
+    """The results of one outcome group in reading order, each with its effect in words and its flags."""
+    rows = records(results.sort_values(["outcome", "timepoint", "review", "effect_id"], na_position="last"))
+    for r in rows:
+        r["effect_text"] = effect_text(r)
+        r["flag_list"] = [f for f in (r.get("flags") or "").split(";") if f]
+    return rows
+
+
+def _best_text(summary: Mapping[str, Any]) -> str:
+    """The outcome group's best-evidence result in words."""
+    return effect_text(
+        {
+            "measure": summary["best_measure"],
+            "estimate": summary["best_estimate"],
+            "ci_lower": summary["best_ci_lower"],
+            "ci_upper": summary["best_ci_upper"],
+        }
+    )
+
+
+def reanalysis_context(
+    config: Mapping, tables: Mapping[str, pd.DataFrame], labels: Mapping[str, str]
+) -> dict[str, Any]:
+    """The re-analysis subsection: conventions, one row per re-run meta-analysis with its class and GRADE."""
+    settings = MetaSettings.from_config(config.get("reanalysis"))
+    out: dict[str, Any] = {"conventions": settings.describe(), "built": "pooled" in tables}
+    if out["built"]:
+        rows = records(tables["pooled"])
+        for row in rows:
+            row["review"] = labels.get(row["review_id"], row["review_id"])
+            row["effect_text"] = effect_text(row)
+        out["rows"] = rows
+        order = PERSONALISED_CLASSES if settings.classes == "personalised" else IOANNIDIS_CLASSES
+        out["classes"] = {c: sum(r["class"] == c for r in rows) for c in order}
+        out["grades"] = {g: sum(r["grade"] == g for r in rows) for g in GRADE_LABELS[settings.grade.labels]}
+        out["grade_domains"] = [(col[len("grade_") :], words) for col, words in GRADE_DOMAINS]
+    out["system"] = "personalised" if settings.classes == "personalised" else "Ioannidis"
+    out["criteria"] = criteria_table(settings.personalised) if settings.classes == "personalised" else []
+    return out
+
+
+def overlap_context(config: Mapping, tables: Mapping[str, pd.DataFrame], labels: Mapping[str, str]) -> dict[str, Any]:
+    """The overlap section: assumptions, overall and adjusted CCA, study frequency, the most overlapping pairs,
+    per-outcome overlap."""
+    settings = OverlapSettings.from_config(config.get("overlap"))
+    out: dict[str, Any] = {"assumptions": settings.describe(), "built": "cca_overall" in tables}
+    published = config.get("published") or {}
+    out["published_n_primary_studies"] = published.get("n_primary_studies")
+    if not out["built"]:
+        return out
+    pairs = tables["cca_pairwise"].sort_values(
+        ["cca", "n_overlap", "review_a", "review_b"], ascending=[False, False, True, True]
+    )
+    top = records(pairs.head(10))
+    for row in top:
+        row["label_a"], row["label_b"] = (
+            labels.get(row["review_a"], row["review_a"]),
+            labels.get(row["review_b"], row["review_b"]),
+        )
+    bands = tables["cca_pairwise"]["band"].value_counts()
+    out.update(
+        {
+            "overall": records(tables["cca_overall"])[0],
+            "frequency": records(tables["study_frequency"]),
+            "top_pairs": top,
+            "n_pairs": len(pairs),
+            "band_counts": [(name, int(bands.get(name, 0))) for _, name in BANDS],
+            "by_outcome": records(tables["cca_by_outcome"]),
+            "heatmap": len(tables["review_studies"]) <= settings.heatmap_max_reviews,
+        }
+    )
+    return out
+
+
+def synthesis_context(config: Mapping, tables: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
+    """The implementation, experiences, question-overview and flow-diagram parts of the report."""
+    framework = config["synthesis"]["framework"]
+    out: dict[str, Any] = {"framework": framework["name"], "domains": framework["domains"]}
+    for name in ("questions", "implementation", "experiences", "prisma"):
+        table = tables.get(name)
+        out[name] = None if table is None else records(table)
+    for row in out["questions"] or []:
+        row["review_ids"] = (row["review_ids"] or "").replace(";", ", ")
+    for name in ("implementation", "experiences"):
+        for row in out[name] or []:
+            row["review_ids"] = (row["review_ids"] or "").replace(";", ", ")
+    if out["implementation"] is not None:
+        domains_seen = {r["domain"] for r in out["implementation"]}
+        out["domains_without_rows"] = [label for key, label in framework["domains"].items() if key not in domains_seen]
+        out["implementation_incomplete"] = sum(
+            1 for r in out["implementation"] if not (r["construct"] and r["factor"] and r["role"])
+        )
+    if out["experiences"] is not None:
+        out["experiences_without_findings"] = sum(1 for r in out["experiences"] if not r["n_findings"])
+    prisma = config.get("prisma")
+    out["prisma_note"] = prisma.get("included_difference") if prisma else None
+    return out
