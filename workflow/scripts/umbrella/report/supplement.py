@@ -214,23 +214,51 @@ def build_supplement(
         shutil.rmtree(folder)
     (folder / "tables").mkdir(parents=True)
     (folder / "figures").mkdir()
+    loaded, entries = write_tables(specs, folder)
+    written = [folder / relpath for _, relpath, _ in entries]
+    write_xlsx(loaded, folder / "supplement.xlsx")
+    written.append(folder / "supplement.xlsx")
+    write_table(neutralise(data_dictionary(entries)), folder / "data_dictionary.csv")
+    written.append(folder / "data_dictionary.csv")
+    written += copy_figures(figures, folder / "figures")
+    shutil.copyfile(provenance, folder / "provenance.json")
+    written.append(folder / "provenance.json")
+    package = datapackage(entries + [(TableSpec("data", "dictionary", "Data dictionary", ""), "data_dictionary.csv",
+                                      _dictionary_columns())], title)  # fmt: skip
+    written.append(_write_text(folder / "datapackage.json", json.dumps(package, indent=2, ensure_ascii=False) + "\n"))
+    rows = {relpath: len(df) for (_, relpath, _), (_, df) in zip(entries, loaded, strict=True)}
+    written.append(_write_text(folder / "README.md", readme(title, entries, figures, rows)))
+    manifest = "".join(f"{sha256_of(p)}  {p.relative_to(folder).as_posix()}\n" for p in written)
+    written.append(_write_text(folder / "MANIFEST.sha256", manifest))
+    write_zip(folder, written, zip_path)
+    return written
+
+
+def write_tables(
+    specs: Sequence[tuple[TableSpec, str | Path]], folder: Path
+) -> tuple[list[tuple[TableSpec, pd.DataFrame]], list[tuple[TableSpec, str, list[dict[str, Any]]]]]:
+    """Each table as a typed, neutralised CSV under ``folder/tables``; returns the tables as written, and for
+    each its path relative to ``folder`` and its columns described."""
     outputs = output_dictionary()
-    written: list[Path] = []
     loaded: list[tuple[TableSpec, pd.DataFrame]] = []
     entries = []
-    dictionary_rows = []
     for spec, path in specs:
         table = read_table(path, {c: "string" for c in pd.read_csv(path, nrows=0).columns})
         columns = columns_of(spec, table, outputs)
-        typed = _typed(table, columns)
-        safe = neutralise(typed)
+        safe = neutralise(_typed(table, columns))
         relpath = f"tables/{spec.label}_{spec.name}.csv"
         write_table(safe, folder / relpath)
-        written.append(folder / relpath)
         loaded.append((spec, safe))
         entries.append((spec, relpath, columns))
+    return loaded, entries
+
+
+def data_dictionary(entries: Sequence[tuple[TableSpec, str, list[dict[str, Any]]]]) -> pd.DataFrame:
+    """One row per column of every table: table, column, type, unit, allowed values, description."""
+    rows = []
+    for spec, _, columns in entries:
         for c in columns:
-            dictionary_rows.append(
+            rows.append(
                 {
                     "table": f"{spec.label}_{spec.name}",
                     "column": c["name"],
@@ -240,36 +268,24 @@ def build_supplement(
                     "description": c["description"],
                 }
             )
-    write_xlsx(loaded, folder / "supplement.xlsx")
-    written.append(folder / "supplement.xlsx")
-    dictionary = pd.DataFrame(dictionary_rows)
-    write_table(neutralise(dictionary), folder / "data_dictionary.csv")
-    written.append(folder / "data_dictionary.csv")
+    return pd.DataFrame(rows)
+
+
+def copy_figures(figures: Sequence[str | Path], folder: Path) -> list[Path]:
+    """Each figure's SVG and its PNG beside it, copied into ``folder``; returns the copies."""
+    copies = []
     for figure in figures:
         for source in (Path(figure), Path(figure).with_suffix(".png")):
-            target = folder / "figures" / source.name
+            target = folder / source.name
             shutil.copyfile(source, target)
-            written.append(target)
-    shutil.copyfile(provenance, folder / "provenance.json")
-    written.append(folder / "provenance.json")
-    package = datapackage(entries + [(TableSpec("data", "dictionary", "Data dictionary", ""), "data_dictionary.csv",
-                                      _dictionary_columns())], title)  # fmt: skip
-    with atomic_open(folder / "datapackage.json") as fh:
-        fh.write(json.dumps(package, indent=2, ensure_ascii=False) + "\n")
-    written.append(folder / "datapackage.json")
-    with atomic_open(folder / "README.md") as fh:
-        fh.write(
-            readme(
-                title, entries, figures, {rel: len(df) for (_, rel, _), (_, df) in zip(entries, loaded, strict=True)}
-            )
-        )
-    written.append(folder / "README.md")
-    manifest = "".join(f"{sha256_of(p)}  {p.relative_to(folder).as_posix()}\n" for p in written)
-    with atomic_open(folder / "MANIFEST.sha256") as fh:
-        fh.write(manifest)
-    written.append(folder / "MANIFEST.sha256")
-    write_zip(folder, written, zip_path)
-    return written
+            copies.append(target)
+    return copies
+
+
+def _write_text(path: Path, text: str) -> Path:
+    with atomic_open(path) as fh:
+        fh.write(text)
+    return path
 
 
 def _typed(table: pd.DataFrame, columns: list[dict[str, Any]]) -> pd.DataFrame:
