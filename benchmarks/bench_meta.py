@@ -21,7 +21,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow" / "scripts"))
 
-from umbrella.reanalysis.engine import MetaSettings, egger, excess_significance, fit, leave_one_out, pad  # noqa: E402
+from umbrella.reanalysis.bias_tests import egger, excess_significance  # noqa: E402
+from umbrella.reanalysis.model import fit, leave_one_out, pad  # noqa: E402
+from umbrella.reanalysis.settings import MetaSettings  # noqa: E402
 
 
 def simulate(n_outcomes: int, k: int, seed: int = 1) -> pd.DataFrame:

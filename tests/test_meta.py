@@ -11,17 +11,12 @@ from conftest import ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
-from umbrella.reanalysis.engine import (
-    MetaSettings,
-    egger,
-    excess_significance,
-    fit,
-    leave_one_out,
-    pad,
-    reanalyse,
-    study_effect_sizes,
-)
+from umbrella.reanalysis.analysis import reanalyse
+from umbrella.reanalysis.bias_tests import egger, excess_significance
+from umbrella.reanalysis.effect_sizes import study_effect_sizes
 from umbrella.reanalysis.evidence import GradeSettings, grade, ioannidis
+from umbrella.reanalysis.model import fit, leave_one_out, pad
+from umbrella.reanalysis.settings import MetaSettings
 
 BCG = ROOT / "tests/data/metafor_dat.bcg_logRR.csv"
 

@@ -19,8 +19,9 @@ import pytest
 import yaml
 from conftest import ROOT, copy_workflow, snakemake, write
 from umbrella.core.vocabulary import LOGIT_SCALE
-from umbrella.reanalysis.engine import MetaSettings, reanalyse
+from umbrella.reanalysis.analysis import reanalyse
 from umbrella.reanalysis.evidence import personalised, power_d
+from umbrella.reanalysis.settings import MetaSettings
 
 DATA = ROOT / "tests/data"
 EXPECTED = pd.read_csv(DATA / "metaumbrella_df.OR_expected.csv")

@@ -17,7 +17,9 @@ from statsmodels.regression.linear_model import WLS
 from statsmodels.stats.inter_rater import cohens_kappa, to_table
 from statsmodels.stats.meta_analysis import combine_effects
 from umbrella.quality.rating import cohen_kappa
-from umbrella.reanalysis.engine import MetaSettings, egger, fit, pad
+from umbrella.reanalysis.bias_tests import egger
+from umbrella.reanalysis.model import fit, pad
+from umbrella.reanalysis.settings import MetaSettings
 
 
 def one_outcome(y: np.ndarray, v: np.ndarray):

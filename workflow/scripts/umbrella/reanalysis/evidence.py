@@ -1,6 +1,7 @@
 """Evidence classes and algorithmic GRADE of re-analysed meta-analyses, as metaumbrella 1.1 `add.evidence`.
 
-Three systems, each vectorised over the rows of a pooled table (see :data:`umbrella.reanalysis.engine.POOLED_COLUMNS`):
+Three systems, each vectorised over the rows of a pooled table (see
+:data:`umbrella.reanalysis.analysis.POOLED_COLUMNS`):
 
 * :func:`ioannidis`: classes I–IV and ns (Fusar-Poli & Radua 2018, "Ten simple rules for conducting umbrella
   reviews"), with every criterion whose inputs are missing named instead of silently failed;

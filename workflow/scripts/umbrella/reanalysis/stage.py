@@ -8,8 +8,9 @@ from pathlib import Path
 from umbrella.core.sheets import column_types
 from umbrella.core.tables import read_table, write_table
 from umbrella.core.vocabulary import review_label
-from umbrella.reanalysis.engine import STUDY_COLUMNS, MetaSettings, reanalyse
+from umbrella.reanalysis.analysis import STUDY_COLUMNS, reanalyse
 from umbrella.reanalysis.figures import umbrella_forest
+from umbrella.reanalysis.settings import MetaSettings
 
 
 def run_reanalysis(
