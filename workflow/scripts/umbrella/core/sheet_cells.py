@@ -51,14 +51,9 @@ TEXT_FORMATS: dict[str, TextFormat] = {
     "doi": TextFormat(_doi, "is not a DOI; expected 10.xxxx/yyyy"),
 }
 
-#: Formats of columns whose schema does not declare one: a column named ``doi`` holds DOIs. (Once the reviews
-#: schema says ``x-format: doi`` for its ``doi`` column, this table can go.)
-FORMATS_BY_COLUMN_NAME: dict[str, str] = {"doi": "doi"}
-
-
 def text_format(column: str, spec: Mapping) -> TextFormat | None:
-    """The format of a text column: the one its schema names, else the one its name implies, if any."""
-    return TEXT_FORMATS.get(spec.get("x-format") or FORMATS_BY_COLUMN_NAME.get(column, ""))
+    """The format of a text column: the one its schema names (``x-format``), if any."""
+    return TEXT_FORMATS.get(spec.get("x-format", ""))
 
 
 @dataclass
