@@ -14,7 +14,8 @@ from scipy import stats
 from umbrella.reanalysis.analysis import reanalyse
 from umbrella.reanalysis.bias_tests import egger, excess_significance
 from umbrella.reanalysis.effect_sizes import study_effect_sizes
-from umbrella.reanalysis.evidence import GradeSettings, grade, ioannidis
+from umbrella.reanalysis.evidence import ioannidis
+from umbrella.reanalysis.grade import GradeSettings, grade
 from umbrella.reanalysis.model import fit, leave_one_out, pad
 from umbrella.reanalysis.settings import MetaSettings
 

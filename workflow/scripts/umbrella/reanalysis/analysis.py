@@ -24,7 +24,8 @@ import pandas as pd
 from umbrella.core.vocabulary import LOGIT_SCALE, RATIO_MEASURES, Z975
 from umbrella.reanalysis.bias_tests import egger, excess_significance
 from umbrella.reanalysis.effect_sizes import hedges_j, study_effect_sizes
-from umbrella.reanalysis.evidence import G_LIKE, grade, ioannidis, personalised
+from umbrella.reanalysis.evidence import G_LIKE, ioannidis, personalised
+from umbrella.reanalysis.grade import grade
 from umbrella.reanalysis.model import Padded, fit, leave_one_out, pad
 from umbrella.reanalysis.settings import MetaSettings
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from umbrella.reanalysis.evidence import GRADE_LABELS, GradeSettings
+from umbrella.reanalysis.grade import GRADE_LABELS, GradeSettings
 
 #: The methods text's words for each option.
 TAU2_WORDS = {
