@@ -598,7 +598,8 @@ def test_reanalysis_reaches_every_class_and_grade_level(csv_dir):
     downgrade level of every algorithmic GRADE domain, and every GRADE label."""
     from umbrella.core.sheets import column_types
     from umbrella.core.tables import read_table
-    from umbrella.reanalysis.engine import MetaSettings, reanalyse
+    from umbrella.reanalysis.analysis import reanalyse
+    from umbrella.reanalysis.settings import MetaSettings
 
     table = read_table(csv_dir / "study_effects.csv", column_types("study_effects"))
     pooled, _ = reanalyse(table, MetaSettings())

@@ -51,6 +51,7 @@ TEXT_FORMATS: dict[str, TextFormat] = {
     "doi": TextFormat(_doi, "is not a DOI; expected 10.xxxx/yyyy"),
 }
 
+
 def text_format(column: str, spec: Mapping) -> TextFormat | None:
     """The format of a text column: the one its schema names (``x-format``), if any."""
     return TEXT_FORMATS.get(spec.get("x-format", ""))

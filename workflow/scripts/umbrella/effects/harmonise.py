@@ -19,7 +19,6 @@ import pandas as pd
 from scipy import stats
 
 from umbrella.core.vocabulary import LOGIT_SCALE, RATIO_MEASURES, Z975
-from umbrella.effects.forest_files import forest_file_names  # noqa: F401 (re-exported for umbrella.report.html)
 from umbrella.effects.printed_p import parse_p, printed_p_mismatch
 from umbrella.effects.settings import EffectSettings
 

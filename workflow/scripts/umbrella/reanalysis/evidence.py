@@ -8,7 +8,7 @@ Three systems, each vectorised over the rows of a pooled table (see
 * :func:`personalised`: the user's thresholds per class I–IV on 13 criteria, class V when none is met;
 * :func:`~umbrella.reanalysis.grade.grade`: GRADE reached algorithmically (Gosling et al., metaumbrella 1.1.0,
   with the CINeMA rule for inconsistency), with the downgrade of each domain in a column of its own; in
-  :mod:`umbrella.reanalysis.grade`, its names importable from here too.
+  :mod:`umbrella.reanalysis.grade`.
 
 Ratios are compared on their natural scale, differences on the Hedges' g scale, as metaumbrella does.
 """
@@ -22,17 +22,11 @@ import pandas as pd
 from scipy import stats
 
 from umbrella.core.vocabulary import RATIO_MEASURES
-from umbrella.reanalysis.grade import GRADE_DOMAINS, GRADE_LABELS, INDIRECTNESS, GradeSettings, grade
 from umbrella.reanalysis.pooled_values import join_notes, numeric
 
 G_LIKE = frozenset({"SMD", "G", "MD"})
 IOANNIDIS_CLASSES = ("I", "II", "III", "IV", "ns")
 PERSONALISED_CLASSES = ("I", "II", "III", "IV", "V")
-__all__ = [
-    "CRITERIA", "GRADE_DOMAINS", "GRADE_LABELS", "G_LIKE", "INDIRECTNESS", "IOANNIDIS_CLASSES",
-    "PERSONALISED_CLASSES", "GradeSettings", "PersonalisedCriteria", "criteria_table", "excludes_null", "grade",
-    "ioannidis", "personalised", "power_d",
-]  # fmt: skip
 
 # Personalised criteria: name -> (kind, words). "above": value > threshold passes; "below": value < threshold;
 # "notnull": the interval must exclude the null.

@@ -12,17 +12,14 @@ import numpy as np
 import pandas as pd
 
 from umbrella.core.vocabulary import RATING_LABELS, review_label
-from umbrella.effects.harmonise import FLAG_WORDS, EffectSettings, forest_file_names
+from umbrella.effects.forest_files import forest_file_names
+from umbrella.effects.harmonise import FLAG_WORDS
+from umbrella.effects.settings import EffectSettings
 from umbrella.overlap.cca import BANDS, OverlapSettings
 from umbrella.quality.rating import RatingRule
-from umbrella.reanalysis.engine import MetaSettings
-from umbrella.reanalysis.evidence import (
-    GRADE_DOMAINS,
-    GRADE_LABELS,
-    IOANNIDIS_CLASSES,
-    PERSONALISED_CLASSES,
-    criteria_table,
-)
+from umbrella.reanalysis.evidence import IOANNIDIS_CLASSES, PERSONALISED_CLASSES, criteria_table
+from umbrella.reanalysis.grade import GRADE_DOMAINS, GRADE_LABELS
+from umbrella.reanalysis.settings import MetaSettings
 
 
 def records(df: pd.DataFrame) -> list[dict[str, Any]]:

@@ -4,9 +4,9 @@ pooled results as the re-analysis computes them from the rows as printed.
 Depressive symptoms are given as Cohen's d with its SE or CI and both group sizes, Clinical recovery as 2x2
 counts (OR or RR), Quality of life as means and SDs (MD or SMD); every row has cases and controls (events and
 non-events for counts, else the arms), a risk of bias and, where the scenario assesses it, an indirectness. Each
-meta-analysis is pooled with the pipeline's own effect sizes (:func:`umbrella.reanalysis.engine.
+meta-analysis is pooled with the pipeline's own effect sizes (:func:`umbrella.reanalysis.effect_sizes.
 study_effect_sizes`: Hedges' g with the exact J, log OR and RR with 0.5 added to zero cells) and its
-DerSimonian–Laird fit (:func:`umbrella.reanalysis.engine.fit`).
+DerSimonian–Laird fit (:func:`umbrella.reanalysis.model.fit`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ import pandas as pd
 from scipy.special import expit, logit
 
 from umbrella.core.vocabulary import RATIO_MEASURES, Z975
-from umbrella.reanalysis.engine import MetaSettings, fit, pad, study_effect_sizes
+from umbrella.reanalysis.effect_sizes import study_effect_sizes
+from umbrella.reanalysis.model import fit, pad
+from umbrella.reanalysis.settings import MetaSettings
 from umbrella.simulate.arrays import group_rank, rounded
 from umbrella.simulate.reviews import Citations
 from umbrella.simulate.scenarios import MetaAnalyses
