@@ -81,6 +81,11 @@ def output_dictionary() -> dict:
         return yaml.safe_load(fh)["tables"]
 
 
+def output_columns(stem: str) -> list[str]:
+    """The columns of a published table, in the order of its CSV, as the registry declares them."""
+    return list(output_dictionary()[stem]["columns"])
+
+
 def output_types(stem: str) -> dict[str, str]:
     """Column -> type of a published table (e.g. ``amstar2_ratings``), for :func:`read_table`."""
     return {col: spec["type"] for col, spec in output_dictionary()[stem]["columns"].items()}

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from umbrella.core.sheets import column_types
-from umbrella.core.tables import read_table, write_table
+from umbrella.core.tables import output_columns, read_table, write_table
 from umbrella.core.vocabulary import review_label
 from umbrella.effects.evidence_class import review_level_classes
 from umbrella.effects.evidence_map import evidence_map
@@ -17,58 +17,8 @@ from umbrella.effects.harmonise import harmonise
 from umbrella.effects.settings import EffectSettings
 from umbrella.effects.summary import outcome_summary
 
-#: The columns of the ``review_effects`` table, in order.
-REVIEW_EFFECT_COLUMNS = [
-    "effect_id",
-    "review_id",
-    "review",
-    "outcome_group",
-    "outcome",
-    "timepoint",
-    "population",
-    "comparison",
-    "measure",
-    "estimate",
-    "ci_lower",
-    "ci_upper",
-    "ci_level",
-    "k_studies",
-    "n_participants",
-    "n_cases",
-    "i2",
-    "tau2",
-    "p_value",
-    "p_reported",
-    "p_relation",
-    "se",
-    "z",
-    "p_recomputed",
-    "favours_used",
-    "favours_source",
-    "direction",
-    "g_equiv",
-    "g_lower",
-    "g_upper",
-    "or_equiv",
-    "g_benefit",
-    "g_benefit_lower",
-    "g_benefit_upper",
-    "tau2_used",
-    "tau2_source",
-    "pi_lower",
-    "pi_upper",
-    "pi_g_benefit_lower",
-    "pi_g_benefit_upper",
-    "flag_incomplete",
-    "flag_p_mismatch",
-    "flag_ci_asymmetric",
-    "flag_no_favours",
-    "flags",
-    "amstar2_rating",
-    "verdict",
-    "class",
-    "class_notes",
-]
+#: The columns of the ``review_effects`` table, in order, as the output registry declares them.
+REVIEW_EFFECT_COLUMNS = output_columns("review_effects")
 
 
 def run_effects(

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from umbrella.core.tables import output_columns
 from umbrella.core.vocabulary import LOGIT_SCALE, RATIO_MEASURES, Z975
 from umbrella.reanalysis.bias_tests import egger, excess_significance
 from umbrella.reanalysis.effect_sizes import hedges_j, study_effect_sizes
@@ -29,16 +30,9 @@ from umbrella.reanalysis.grade import grade
 from umbrella.reanalysis.model import Padded, fit, leave_one_out, pad
 from umbrella.reanalysis.settings import MetaSettings
 
-POOLED_COLUMNS = [
-    "outcome", "review_id", "measure", "k", "n_cases", "n_controls", "n_total", "estimate", "se", "ci_lower",
-    "ci_upper", "p_value", "tau2", "q", "q_p", "i2", "pi_lower", "pi_upper", "egger_t", "egger_p",
-    "esb_observed", "esb_expected", "esb_true_effect", "esb_z", "esb_p", "largest_study", "largest_ci_lower",
-    "largest_ci_upper", "jk_max_p", "rob_low_pct", "indirectness", "amstar", "g_equiv", "or_equiv", "class",
-    "class_notes", "grade", "grade_start", "grade_rob", "grade_inconsistency", "grade_indirectness",
-    "grade_imprecision", "grade_publication_bias", "grade_downgrades", "grade_assumed", "converted",
-]  # fmt: skip
-STUDY_COLUMNS = ["outcome", "review_id", "study_id", "measure", "input", "yi", "vi", "n", "n_cases", "n_controls",
-                 "rob"]  # fmt: skip
+#: The columns of the pooled and study_effect_sizes tables, in order, as the output registry declares them.
+POOLED_COLUMNS = output_columns("pooled")
+STUDY_COLUMNS = output_columns("study_effect_sizes")
 INDIRECTNESS_ORDER = ("no", "serious", "very_serious")
 #: Columns of the fit reported on the natural scale for ratios.
 NATURAL_SCALE_COLUMNS = ("estimate", "ci_lower", "ci_upper", "pi_lower", "pi_upper")
