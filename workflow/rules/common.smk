@@ -37,7 +37,6 @@ try:
     )
 except InputError as exc:
     raise WorkflowError(exc.format()) from None
-PRESENT_OPTIONAL = [s for s in OPTIONAL_SHEETS if s in SHEET_FILES]
 ENV = "../../environment.yml"
 
 
