@@ -48,6 +48,7 @@ rule assemble_supplement:
     params:
         tables=[[o.supplement["label"], o.supplement["name"], o.title, o.sheet or o.key] for o in SUPPLEMENT_TABLES],
         title=config["title"],
+        workbook_cells=config["scale"]["workbook_cells"],
     log:
         "logs/assemble_supplement.log",
     conda:
