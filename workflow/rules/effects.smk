@@ -8,6 +8,7 @@ rule summarise_effects:
     params:
         settings=config["effects"],
         n_cases_threshold=config["reanalysis"]["n_cases_threshold"],
+        figure_rows=config["scale"]["figure_rows"],
     log:
         "logs/summarise_effects.log",
     conda:
@@ -24,6 +25,7 @@ rule reanalyse_studies:
         **declared("reanalyse_studies"),
     params:
         settings=config["reanalysis"],
+        figure_rows=config["scale"]["figure_rows"],
     log:
         "logs/reanalyse_studies.log",
     conda:

@@ -6,6 +6,7 @@ rule rate_amstar2:
         **declared("rate_amstar2"),
     params:
         rule=config["quality"],
+        figure_rows=config["scale"]["figure_rows"],
     log:
         "logs/rate_amstar2.log",
     conda:
