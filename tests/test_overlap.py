@@ -16,9 +16,11 @@ from umbrella.core.sheets import load_dataset
 from umbrella.overlap.cca import (
     OverlapSettings,
     band,
+    band_counts,
     build_matrix,
     by_outcome,
     overall,
+    pair_count,
     pairwise,
     study_frequency,
     unique_studies,
@@ -54,7 +56,9 @@ def test_hand_worked_pairwise() -> None:
     ab = pairs.loc[("A", "B")]
     assert (ab["n_overlap"], ab["N"], ab["r"]) == (2, 7, 5)
     assert ab["cca"] == pytest.approx(100 * (7 - 5) / (5 * 2 - 5))  # 40 %
-    assert pairs.loc[("A", "C"), "cca"] == 0 and pairs.loc[("A", "C"), "band"] == "slight"
+    # Pairs that share no study are not listed; they count as slight (CCA 0 %) in the band counts.
+    assert list(pairs.index) == [("A", "B")]
+    assert band_counts(pairwise(m, DEFAULT), 3) == [2, 0, 0, 1] and pair_count(3) == 3
     assert study_frequency(m).values.tolist() == [[1, 4], [2, 2]]
     assert unique_studies(m).set_index("review_id")["n_unique"].to_dict() == {"A": 1, "B": 2, "C": 1}
 
@@ -189,3 +193,39 @@ def test_identical_reviews_give_100_and_disjoint_give_0(n: int) -> None:
     assert overall(same, DEFAULT).iloc[0]["cca"] == pytest.approx(100.0)
     apart = build_matrix(inclusions({"A": studies, "B": [f"T{i}" for i in range(n)]}), {}, DEFAULT)
     assert overall(apart, DEFAULT).iloc[0]["cca"] == 0
+
+
+def _brute_force_pair_x(data: pd.DataFrame, search: dict, declared: pd.DataFrame, a: str, b: str) -> int:
+    """Structurally missing cells of the pair (a, b), cell by cell: a study of one review that the other does
+    not include and either was declared missing from it or was published after its last search year."""
+    years = data.groupby("study_id")["study_year"].min()
+    has = {r: set(g["study_id"]) for r, g in data.groupby("review_id")}
+    marked = set(map(tuple, declared[["review_id", "study_id"]].to_numpy()))
+    x = 0
+    for p, q in ((a, b), (b, a)):
+        limit = float(search[p][:4]) if search.get(p) else np.nan
+        for study in has[q] - has[p]:
+            late = np.isfinite(limit) and np.isfinite(years[study]) and years[study] > limit
+            x += int((p, study) in marked or late)
+    return x
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10_000))
+def test_pairwise_missing_cells_match_a_cell_by_cell_count(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n_reviews, n_studies = int(rng.integers(2, 12)), int(rng.integers(3, 40))
+    rows = {(f"R{rng.integers(n_reviews)}", f"S{rng.integers(n_studies)}") for _ in range(int(rng.integers(4, 80)))}
+    data = pd.DataFrame(sorted(rows), columns=["review_id", "study_id"])
+    years = {f"S{i}": np.nan if rng.random() < 0.2 else float(rng.integers(2000, 2020)) for i in range(n_studies)}
+    data["study_year"] = data["study_id"].map(years)
+    search = {f"R{i}": None if rng.random() < 0.2 else str(rng.integers(2003, 2020)) for i in range(n_reviews)}
+    # Declared-missing cells as a wide matrix gives them: studies without a year, in cells not included.
+    undated = [s for s, y in years.items() if not np.isfinite(y)]
+    cells = {(f"R{rng.integers(n_reviews)}", undated[rng.integers(len(undated))]) for _ in range(5 if undated else 0)}
+    declared = pd.DataFrame(sorted(cells - rows), columns=["review_id", "study_id"])
+    m = build_matrix(data, search, DEFAULT, declared)
+    pairs = pairwise(m, DEFAULT)
+    assert (pairs["n_overlap"] > 0).all()
+    for row in pairs.itertuples():
+        assert row.x == _brute_force_pair_x(data, search, declared, row.review_a, row.review_b)

@@ -40,10 +40,22 @@ def write_table(df: pd.DataFrame, path: str | Path) -> None:
     booleans as ``true``/``false``, missing values blank; written atomically (:func:`atomic_open`)."""
     out = df.copy()
     for col in out.columns:
-        if pd.api.types.is_bool_dtype(out[col]) or out[col].map(lambda v: isinstance(v, bool)).any():
+        if _holds_booleans(out[col]):
             out[col] = out[col].map(lambda v: "" if v is None or v is pd.NA else ("true" if v else "false"))
     with atomic_open(path) as fh:
         out.to_csv(fh, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+
+
+def _holds_booleans(column: pd.Series) -> bool:
+    """A boolean column, or a text column with a Python bool in it (a flag column with blanks)."""
+    if pd.api.types.is_bool_dtype(column):
+        return True
+    if column.dtype != object:
+        return False  # numbers, dates and pandas' string dtype cannot hold a bool
+    kind = pd.api.types.infer_dtype(column, skipna=True)
+    if kind in ("string", "empty", "integer", "floating", "decimal", "bytes"):
+        return False
+    return bool(column.map(lambda v: isinstance(v, bool)).any())
 
 
 def read_table(path: str | Path, types: Mapping[str, str] | None = None) -> pd.DataFrame:

@@ -143,37 +143,67 @@ def build_matrix(
     return CitationMatrix(studies, reviews, included, missing, years, search)
 
 
-def _impossible_counts(m: CitationMatrix, settings: OverlapSettings) -> tuple[np.ndarray, np.ndarray]:
-    """Structurally missing cells: per review (X of each column) and per ordered pair (a, b) the number of
-    studies of review b that review a cannot include; both exclude cells the review does include."""
-    c = len(m.reviews)
-    a = m.included.tocsc()
-    declared = m.declared_missing.tocsc()
-    x_col = np.asarray(declared.sum(axis=0)).ravel().astype(float)
-    x_pair = (declared.T @ a).toarray().astype(float) if c else np.zeros((0, 0))
-    if not settings.structural_missingness:
-        return np.zeros(c), np.zeros((c, c))
+def _date_rule(m: CitationMatrix, settings: OverlapSettings) -> tuple[np.ndarray, np.ndarray, sparse.csr_matrix]:
+    """Which studies have a year, each review's latest possible study year (NaN: no search date), and the
+    inclusions that contradict the date rule (they count as included, not missing)."""
     known = np.isfinite(m.study_year)
     limit = m.search_year if settings.same_year == "possible" else m.search_year - 1
-    years_sorted = np.sort(m.study_year[known])
-    searchable = np.isfinite(limit)
-    # Studies of all r published after each review's limit.
-    after_all = np.where(searchable, len(years_sorted) - np.searchsorted(years_sorted, limit, side="right"), 0)
-    # Inclusions that contradict the date rule are included, not missing: take them out.
     inc = m.included.tocoo()
-    late = known[inc.row] & searchable[inc.col] & (m.study_year[inc.row] > limit[inc.col])
+    late = known[inc.row] & np.isfinite(limit)[inc.col] & (m.study_year[inc.row] > limit[inc.col])
     contradicting = sparse.csr_matrix(
         (np.ones(int(late.sum()), dtype=np.int32), (inc.row[late], inc.col[late])), shape=m.included.shape
     )
-    x_col += after_all - np.asarray(contradicting.sum(axis=0)).ravel()
-    # Per pair: studies of b after a's limit, minus those also in a (included, so not missing).
-    after_in_b = np.zeros((c, c))
-    for j in range(c):
-        years_j = np.sort(m.study_year[a[:, j].indices][known[a[:, j].indices]])
-        after_in_b[:, j] = np.where(searchable, len(years_j) - np.searchsorted(years_j, limit, side="right"), 0)
-    both = (contradicting.T.tocsr() @ m.included).toarray()
-    x_pair += after_in_b - both
-    return x_col, x_pair
+    return known, limit, contradicting
+
+
+def _impossible_counts(m: CitationMatrix, settings: OverlapSettings) -> np.ndarray:
+    """Structurally missing cells of each review (X of each column), excluding cells the review does include."""
+    x_col = np.asarray(m.declared_missing.sum(axis=0)).ravel().astype(float)
+    if not settings.structural_missingness:
+        return np.zeros(len(m.reviews))
+    known, limit, contradicting = _date_rule(m, settings)
+    years_sorted = np.sort(m.study_year[known])
+    searchable = np.isfinite(limit)
+    # Studies of all r published after each review's limit, less those it includes all the same.
+    after_all = np.where(searchable, len(years_sorted) - np.searchsorted(years_sorted, limit, side="right"), 0)
+    return x_col + after_all - np.asarray(contradicting.sum(axis=0)).ravel()
+
+
+#: Years are below this, so ``review * YEAR_SPAN + year`` sorts the studies of each review by year.
+YEAR_SPAN = 100_000.0
+
+
+def _pair_missing(m: CitationMatrix, settings: OverlapSettings, ia: np.ndarray, ib: np.ndarray) -> np.ndarray:
+    """Structurally missing cells of the pairs (ia[k], ib[k]): the studies of each review that the other could
+    not include (declared missing, or published after its limit), less those it includes all the same.
+
+    Linear in the pairs and the inclusions: each review's study years are sorted once (one array keyed by
+    review and year) and every pair is a binary search in it."""
+    if not settings.structural_missingness or not len(ia):
+        return np.zeros(len(ia))
+    a = m.included.tocsc()
+    declared = (m.declared_missing.tocsc().T @ a).tocsr()  # [p, q]: studies of q declared missing from p
+    known, limit, contradicting = _date_rule(m, settings)
+    both = (contradicting.T.tocsr() @ m.included).tocsr()  # [p, q]: late studies of p that q also has
+    column = np.repeat(np.arange(len(m.reviews)), np.diff(a.indptr))
+    years = m.study_year[a.indices]
+    dated = np.isfinite(years)
+    keys = np.sort(column[dated] * YEAR_SPAN + years[dated])
+    searchable = np.isfinite(limit)
+    safe_limit = np.where(searchable, limit, 0.0)
+
+    def one_way(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+        """Cells of studies of q that p could not include."""
+        end = np.searchsorted(keys, (q + 1) * YEAR_SPAN, side="left")
+        upto = np.searchsorted(keys, q * YEAR_SPAN + safe_limit[p], side="right")
+        after = np.where(searchable[p], end - upto, 0)
+        return _values_at(declared, p, q) + after - _values_at(both, p, q)
+
+    return (one_way(ia, ib) + one_way(ib, ia)).astype(float)
+
+
+def _values_at(matrix: sparse.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    return np.asarray(matrix[rows, cols]).ravel() if len(rows) else np.zeros(0)
 
 
 def _cca(n: np.ndarray, r: np.ndarray, c: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -186,7 +216,7 @@ def _cca(n: np.ndarray, r: np.ndarray, c: np.ndarray, x: np.ndarray) -> tuple[np
 
 def overall(m: CitationMatrix, settings: OverlapSettings, scope: str = "all reviews") -> pd.DataFrame:
     """One row: scope, N, r, c, x, cca, cca_adjusted, band (percentages)."""
-    x_col, _ = _impossible_counts(m, settings)
+    x_col = _impossible_counts(m, settings)
     n, r, c, x = float(m.included.sum()), float(len(m.studies)), float(len(m.reviews)), float(x_col.sum())
     cca, adj = _cca(np.array([n]), np.array([r]), np.array([c]), np.array([x]))
     return pd.DataFrame(
@@ -204,19 +234,23 @@ def overall(m: CitationMatrix, settings: OverlapSettings, scope: str = "all revi
 
 
 def pairwise(m: CitationMatrix, settings: OverlapSettings) -> pd.DataFrame:
-    """Every pair of reviews: review_a, review_b, n_overlap, N, r, x, cca, cca_adjusted, band.
+    """Every pair of reviews that share at least one study: review_a, review_b, n_overlap, N, r, x, cca,
+    cca_adjusted, band (review_a before review_b in review order). A pair not listed shares no study: its CCA
+    is 0 % (:func:`pair_count` gives the number of all pairs).
 
-    For two reviews, CCA = overlap / r (c = 2). One sparse product gives every pair's overlap.
+    For two reviews, CCA = overlap / r (c = 2). One sparse product gives the overlap of every pair; the table
+    and the memory grow with the pairs that overlap, not with the square of the reviews.
     """
     a = m.included.tocsc().astype(np.int64)
-    co = (a.T @ a).toarray()
-    sizes = np.diag(co).astype(float)
-    _, x_pair = _impossible_counts(m, settings)
-    ia, ib = np.triu_indices(len(m.reviews), k=1)
-    overlap = co[ia, ib].astype(float)
+    sizes = np.asarray(a.sum(axis=0)).ravel().astype(float)
+    shared = sparse.triu(a.T @ a, k=1).tocoo()
+    listed = shared.data > 0
+    order = np.lexsort((shared.col[listed], shared.row[listed]))
+    ia, ib = shared.row[listed][order], shared.col[listed][order]
+    overlap = shared.data[listed][order].astype(float)
     n = sizes[ia] + sizes[ib]
     r = n - overlap
-    x = x_pair[ia, ib] + x_pair[ib, ia]
+    x = _pair_missing(m, settings, ia, ib)
     cca, adj = _cca(n, r, np.full(len(n), 2.0), x)
     reviews = np.array(m.reviews, dtype=object)
     return pd.DataFrame(
@@ -232,6 +266,19 @@ def pairwise(m: CitationMatrix, settings: OverlapSettings) -> pd.DataFrame:
             "band": band(cca),
         }
     )
+
+
+def pair_count(n_reviews: int) -> int:
+    """All pairs of ``n_reviews`` reviews, listed in :func:`pairwise` or not."""
+    return n_reviews * (n_reviews - 1) // 2
+
+
+def band_counts(pairs: pd.DataFrame, n_reviews: int) -> list[int]:
+    """Pairs of reviews in each band (in the order of :data:`BANDS`), counting the pairs that
+    :func:`pairwise` leaves out (no shared study, CCA 0 %) as slight."""
+    counts = [int((pairs["band"] == name).sum()) for _, name in BANDS]
+    counts[0] += pair_count(n_reviews) - len(pairs)
+    return counts
 
 
 def study_frequency(m: CitationMatrix) -> pd.DataFrame:

@@ -11,7 +11,7 @@ from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.patches import Patch
 
 from umbrella.core.plots import OKABE_ITO, figure, save_svg
-from umbrella.overlap.cca import BANDS
+from umbrella.overlap.cca import BANDS, band_counts, pair_count
 
 #: Colour per Pieper band (GROOVE's white / green / yellow / red, in colour-blind-safe tones); each cell is
 #: also annotated with its number, so the figure reads in greyscale.
@@ -48,9 +48,11 @@ def heatmap_figure(pairs: pd.DataFrame, unique: pd.DataFrame, labels: dict[str, 
 
 
 def _cca_grid(pairs: pd.DataFrame, reviews: list[str]) -> np.ndarray:
-    """Reviews x reviews: the CCA of each pair above the diagonal, NaN elsewhere."""
+    """Reviews x reviews: the CCA of each pair above the diagonal (0 for a pair not listed, which shares no
+    study), NaN elsewhere."""
     index = {r: i for i, r in enumerate(reviews)}
     grid = np.full((len(reviews), len(reviews)), np.nan)
+    grid[np.triu_indices(len(reviews), k=1)] = 0.0
     for a, b, cca in pairs[["review_a", "review_b", "cca"]].itertuples(index=False):
         grid[index[a], index[b]] = cca
     return grid
@@ -108,7 +110,7 @@ def summary_figure(pairs: pd.DataFrame, n_reviews: int, path: Path) -> None:
     """For many reviews: the number of review pairs in each Pieper band (instead of an unreadable heatmap)."""
     fig, ax = figure(5.5, 2.8)
     names = [name for _, name in BANDS]
-    counts = [int((pairs["band"] == name).sum()) for name in names]
+    counts = band_counts(pairs, n_reviews)
     hatches = ["", "..", "//", "xx"]
     x = np.arange(len(names))
     ax.bar(x, counts, color=BAND_COLOURS, edgecolor="black", linewidth=0.5, hatch=hatches)
@@ -117,5 +119,5 @@ def summary_figure(pairs: pd.DataFrame, n_reviews: int, path: Path) -> None:
     ax.set_xticks(x)
     ax.set_xticklabels(names)
     ax.set_ylabel("Pairs of reviews")
-    ax.set_title(f"Pairwise overlap of {n_reviews:,} reviews ({len(pairs):,} pairs) by CCA band", loc="left")
+    ax.set_title(f"Pairwise overlap of {n_reviews:,} reviews ({pair_count(n_reviews):,} pairs) by CCA band", loc="left")
     save_svg(fig, path)

@@ -15,7 +15,7 @@ from umbrella.core.vocabulary import RATING_LABELS, review_label
 from umbrella.effects.forest_files import forest_file_names
 from umbrella.effects.harmonise import FLAG_WORDS
 from umbrella.effects.settings import EffectSettings
-from umbrella.overlap.cca import BANDS, OverlapSettings
+from umbrella.overlap.cca import BANDS, OverlapSettings, band_counts, pair_count
 from umbrella.quality.rating import RatingRule
 from umbrella.reanalysis.evidence import IOANNIDIS_CLASSES, PERSONALISED_CLASSES, criteria_table
 from umbrella.reanalysis.grade import GRADE_DOMAINS, GRADE_LABELS
@@ -212,14 +212,15 @@ def overlap_context(config: Mapping, tables: Mapping[str, pd.DataFrame], labels:
             labels.get(row["review_a"], row["review_a"]),
             labels.get(row["review_b"], row["review_b"]),
         )
-    bands = tables["cca_pairwise"]["band"].value_counts()
+    n_reviews = len(tables["review_studies"])
     out.update(
         {
             "overall": records(tables["cca_overall"])[0],
             "frequency": records(tables["study_frequency"]),
             "top_pairs": top,
-            "n_pairs": len(pairs),
-            "band_counts": [(name, int(bands.get(name, 0))) for _, name in BANDS],
+            "n_pairs": pair_count(n_reviews),
+            "n_pairs_sharing": len(pairs),
+            "band_counts": list(zip([name for _, name in BANDS], band_counts(pairs, n_reviews), strict=True)),
             "by_outcome": records(tables["cca_by_outcome"]),
             "heatmap": len(tables["review_studies"]) <= settings.heatmap_max_reviews,
         }
