@@ -18,6 +18,14 @@ include: "workflow/rules/synthesis.smk"
 include: "workflow/rules/report.smk"
 
 
+# Small jobs run in the main process's host even when the others go to a cluster.
+localrules:
+    all,
+    extract_reviews,
+    extract_sheet,
+    record_provenance,
+
+
 rule all:
     input:
         "reports/umbrella_review.html",

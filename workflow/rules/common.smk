@@ -95,3 +95,14 @@ def report_inputs(wildcards=None):
 SUPPLEMENT_TABLES = supplement_tables(FLAGS)
 SUPPLEMENT_FIGURES = [o.path for o in OUTPUTS.values() if o.kind == "figure" and not o.directory]
 SUPPLEMENT_FOLDERS = [o.path for o in OUTPUTS.values() if o.kind == "figure" and o.directory]
+
+
+def memory(base_mb, per_input_mb):
+    """A job's mem_mb: a base plus a multiple of the size of its inputs (tables grow several times when read),
+    doubled on each retry."""
+    return lambda wildcards, input, attempt: int(base_mb + per_input_mb * input.size_mb) * attempt
+
+
+def minutes(base):
+    """A job's runtime (minutes) for a scheduler: a base plus a minute per 10 MB of input, doubled on each retry."""
+    return lambda wildcards, input, attempt: int(base + input.size_mb / 10) * attempt

@@ -9,6 +9,12 @@ rule summarise_effects:
         settings=config["effects"],
         n_cases_threshold=config["reanalysis"]["n_cases_threshold"],
         figure_rows=config["scale"]["figure_rows"],
+    benchmark:
+        "logs/benchmarks/summarise_effects.tsv"
+    threads: 1
+    resources:
+        mem_mb=memory(1000, 20),
+        runtime=minutes(10),
     log:
         "logs/summarise_effects.log",
     conda:
@@ -26,6 +32,12 @@ rule reanalyse_studies:
     params:
         settings=config["reanalysis"],
         figure_rows=config["scale"]["figure_rows"],
+    benchmark:
+        "logs/benchmarks/reanalyse_studies.tsv"
+    threads: 1
+    resources:
+        mem_mb=memory(1000, 20),
+        runtime=minutes(10),
     log:
         "logs/reanalyse_studies.log",
     conda:

@@ -8,6 +8,12 @@ rule extract_reviews:
         vocabularies=VOCABULARIES,
         questions=config["research_questions"],
         published=config["published"],
+    benchmark:
+        "logs/benchmarks/extract_reviews.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     log:
         "logs/extract_reviews.log",
     conda:
@@ -23,6 +29,12 @@ rule extract_sheet:
         table="results/extract/{sheet}.csv",
     wildcard_constraints:
         sheet="|".join(OPTIONAL_SHEETS),
+    benchmark:
+        "logs/benchmarks/extract_sheet/{sheet}.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     log:
         "logs/extract_sheet/{sheet}.log",
     conda:

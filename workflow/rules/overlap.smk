@@ -10,6 +10,12 @@ rule compute_overlap:
         **declared("compute_overlap"),
     params:
         settings=config["overlap"],
+    benchmark:
+        "logs/benchmarks/compute_overlap.tsv"
+    threads: 1
+    resources:
+        mem_mb=memory(1000, 20),
+        runtime=minutes(10),
     log:
         "logs/compute_overlap.log",
     conda:

@@ -7,6 +7,12 @@ rule rate_amstar2:
     params:
         rule=config["quality"],
         figure_rows=config["scale"]["figure_rows"],
+    benchmark:
+        "logs/benchmarks/rate_amstar2.tsv"
+    threads: 1
+    resources:
+        mem_mb=memory(1000, 10),
+        runtime=minutes(10),
     log:
         "logs/rate_amstar2.log",
     conda:

@@ -11,6 +11,12 @@ rule render_report:
         ),
     params:
         config=config,
+    benchmark:
+        "logs/benchmarks/render_report.tsv"
+    threads: 1
+    resources:
+        mem_mb=memory(1000, 10),
+        runtime=minutes(10),
     log:
         "logs/render_report.log",
     conda:
@@ -27,6 +33,12 @@ rule record_provenance:
         PROVENANCE,
     params:
         git=GIT,
+    benchmark:
+        "logs/benchmarks/record_provenance.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     log:
         "logs/record_provenance.log",
     conda:
@@ -49,6 +61,12 @@ rule assemble_supplement:
         tables=[[o.supplement["label"], o.supplement["name"], o.title, o.sheet or o.key] for o in SUPPLEMENT_TABLES],
         title=config["title"],
         workbook_cells=config["scale"]["workbook_cells"],
+    benchmark:
+        "logs/benchmarks/assemble_supplement.tsv"
+    threads: 1
+    resources:
+        mem_mb=memory(1000, 10),
+        runtime=minutes(15),
     log:
         "logs/assemble_supplement.log",
     conda:

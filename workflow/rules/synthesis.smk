@@ -10,6 +10,12 @@ rule synthesise_findings:
         published=config["published"],
         framework=config["synthesis"]["framework"],
         prisma=config["prisma"],
+    benchmark:
+        "logs/benchmarks/synthesise_findings.tsv"
+    threads: 1
+    resources:
+        mem_mb=memory(1000, 10),
+        runtime=minutes(10),
     log:
         "logs/synthesise_findings.log",
     conda:
