@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import CONFIG_QUESTIONS, ROOT, write
+from conftest import CONFIG_QUESTIONS, REVIEWS_OK, ROOT, write
 from umbrella.core.config import validate_config
 from umbrella.core.sheets import load_dataset
 from umbrella.extract.reviews import characteristics, counts_by_question, counts_by_type, counts_by_year, tidy
@@ -140,3 +140,16 @@ def test_p_values_read_without_e_notation_or_zero(p, text: str) -> None:
     from umbrella.report.html import p_text
 
     assert p_text(p) == text
+
+
+def test_long_tables_show_their_first_rows_and_say_where_the_rest_is(tmp_path: Path) -> None:
+    header = REVIEWS_OK.splitlines()[0]
+    rows = [f"R{i:03d},Author{i:03d},2020,scoping,effectiveness,3,low,2019" for i in range(25)]
+    folder = tmp_path / "many"
+    write(folder, "reviews.csv", "\n".join([header, *rows]) + "\n")
+    html = html_for(folder, scale={"report_rows": 10})
+    characteristics = html.split('<section id="included">', 1)[1].split("</section>", 1)[0]
+    assert "Author009" in characteristics and "Author010" not in characteristics
+    assert "The first 10 of 25 rows; the whole table is S1 in the supplement." in html
+    complete = html_for(folder)  # the default shows up to 200 rows
+    assert "Author024" in complete and "The first" not in complete

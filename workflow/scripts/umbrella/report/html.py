@@ -112,6 +112,7 @@ def build_context(
         "overlap": overlap_context(config, tables, labels),
         "limitations": list(config.get("limitations") or []),
         "supplement": supplement_labels(conditions(present, config.get("prisma"))),
+        "row_limit": int((config.get("scale") or {}).get("report_rows", 200)),
         "gaps": gaps,
         "versions": _versions(),
     }
@@ -306,7 +307,11 @@ def render_report(
     """Read the tables (name -> path), hash the raw sheets (name -> path), embed the figures (name -> SVG
     path, and name -> folder of SVGs), render the report and write it atomically."""
     frames = {name: read_table(path, _types(name, path)) for name, path in tables.items()}
-    dirs = {name: {p.name: svg_data_uri(p) for p in sorted(Path(d).glob("*.svg"))} for name, d in figure_dirs.items()}
+    # Only the first page of a figure split over pages is shown; the others are in the supplement.
+    dirs = {
+        name: {p.name: svg_data_uri(p) if "-" not in p.stem else "" for p in sorted(Path(d).glob("*.svg"))}
+        for name, d in figure_dirs.items()
+    }
     context = build_context(config, sheet_manifest(sheets, frames), frames, dirs)
     context["figures"] = {name: svg_data_uri(path) for name, path in figures.items()}
     context["provenance"] = json.loads(Path(provenance).read_text(encoding="utf-8"))

@@ -135,6 +135,7 @@ def effects_context(
                 "summary": records(summ[summ["scope"] == "outcome_group"])[0],
                 "outcomes": records(summ[summ["scope"] == "outcome"]),
                 "forest": forests.get(names[group]),
+                "forest_pages": 1 + sum(k.startswith(names[group].removesuffix(".svg") + "-") for k in forests),
                 "overlap": overlap_by_group.get(group),
                 "flags": [(f, FLAG_WORDS.get(f, f)) for f in flags],
             }
