@@ -9,6 +9,7 @@ def main(snakemake):
         amstar2=snakemake.input.get("amstar2"),
         settings=snakemake.params.rule,
         outputs=dict(snakemake.output.items()),
+        figure_rows=snakemake.params.figure_rows,
     )
 
 
