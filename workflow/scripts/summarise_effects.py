@@ -11,6 +11,7 @@ def main(snakemake):
         settings=snakemake.params.settings,
         n_cases_threshold=snakemake.params.n_cases_threshold,
         outputs=dict(snakemake.output.items()),
+        figure_rows=snakemake.params.figure_rows,
     )
 
 

@@ -8,15 +8,20 @@ so the map reads in greyscale. Every result gets a marker, whatever numbers it l
 from __future__ import annotations
 
 import math
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.transforms import offset_copy
 
-from umbrella.core.plots import figure, save_svg
+from umbrella.core.plots import RATING_STYLE, figure, save_svg
+from umbrella.core.registry import registry
+from umbrella.core.vocabulary import RATING_LABELS
 from umbrella.effects.figure_common import (
+    FIGURE_ROWS,
     cell_int,
     cell_text,
     column_or_blank,
@@ -153,25 +158,28 @@ def _draw_grid(ax, group_order: list[str], labels: list[str]) -> None:
     ax.set_title("Evidence map", loc="left", pad=14 if n_cols <= 2 else 60)
 
 
-def _draw_legends(fig, ax, seen_ratings: set[str | None]) -> None:
-    """Direction, rating and size legends stacked to the right of the map."""
+def _draw_legends(
+    fig, ax, seen_ratings: set[str | None], size_handles: list | None = None, size_title: str = "Studies (k)"
+) -> None:
+    """Direction, rating and size legends (by default: number of studies) stacked to the right of the map."""
     grey = "#BBBBBB"
     direction_handles = [
         Line2D([], [], linestyle="", marker=mk, markersize=7, markerfacecolor="none" if hollow else grey,
                markeredgecolor="black", markeredgewidth=1.2 if hollow else 0.5, label=label)
         for label, mk, hollow in DIRECTION_STYLE.values()
     ]  # fmt: skip
-    size_handles = [
-        Line2D([], [], linestyle="", marker="o", markersize=math.sqrt(_k_area(k)), markerfacecolor=grey,
-               markeredgecolor="black", markeredgewidth=0.5, label=f"k = {k}")
-        for k in (5, 10, 20)
-    ]  # fmt: skip
+    if size_handles is None:
+        size_handles = [
+            Line2D([], [], linestyle="", marker="o", markersize=math.sqrt(_k_area(k)), markerfacecolor=grey,
+                   markeredgecolor="black", markeredgewidth=0.5, label=f"k = {k}")
+            for k in (5, 10, 20)
+        ]  # fmt: skip
     # Legends stacked to the right of the map, placed in points from its top so they never overlap.
     common = {"loc": "upper left", "frameon": False, "fontsize": 7, "title_fontsize": 7.5, "alignment": "left"}
     stack = [
         (direction_handles, "Direction", 0, {}),
         (rating_legend_handles(seen_ratings), "AMSTAR-2 confidence", -72, {}),
-        (size_handles, "Studies (k)", -166, {"labelspacing": 1.1}),
+        (size_handles, size_title, -166, {"labelspacing": 1.1}),
     ]
     for handles, title, dy, extra in stack:
         # Figure legends: not clipped to the axes and counted in the tight bounding box.
@@ -185,18 +193,110 @@ def _draw_legends(fig, ax, seen_ratings: set[str | None]) -> None:
         )
 
 
-def evidence_map(rows: pd.DataFrame, path: Path) -> None:
+def evidence_map(rows: pd.DataFrame, path: Path, figure_rows: int = FIGURE_ROWS) -> None:
     """Outcome groups (columns) x reviews (rows): one marker per result, shape = direction, colour = AMSTAR-2
-    rating, area = number of studies; several results of a review in a group sit side by side."""
+    rating, area = number of studies; several results of a review in a group sit side by side. Above
+    ``figure_rows`` reviews, a summary instead (:func:`summary_map`)."""
     if rows.empty:
         draw_no_results("Evidence map", path)
         return
     groups = outcome_groups(rows)
     group_order = sorted(set(groups), key=text_sort_key)
     labels, review_y = _review_labels(rows)
+    if len(labels) > figure_rows:
+        save_svg(summary_map(rows, groups, group_order, len(labels)), path)
+        return
     fig, ax = figure(max(5.5, 3.4 + 0.75 * len(group_order)), 1.9 + 0.3 * len(labels))
     markers, seen_ratings = _markers(_cells(rows, groups, group_order, review_y))
     _draw_markers(ax, markers)
     _draw_grid(ax, group_order, labels)
     _draw_legends(fig, ax, seen_ratings)
     save_svg(fig, path)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The summary map, for more reviews than the map has rows for
+
+#: x offset of each direction's marker within a cell of the summary map.
+SUMMARY_SLOTS = dict(zip(DIRECTION_STYLE, (-0.33, -0.11, 0.11, 0.33), strict=True))
+#: Marker area (pt^2) of the largest count in the summary map; the others in proportion, at least the floor.
+SUMMARY_AREA = (6.0, 240.0)
+
+
+def _results_table_label() -> str:
+    """Where every result is listed: the supplement label and file of the review-level results table."""
+    for output in registry():
+        if output.key == "review_effects" and output.supplement:
+            return f"table {output.supplement['label']} ({Path(output.path).name})"
+    return "review_effects.csv"
+
+
+def _count_area(count: int, largest: int) -> float:
+    """Summary-map marker area (pt^2) in proportion to the count."""
+    low, high = SUMMARY_AREA
+    return max(low, high * count / max(largest, 1))
+
+
+def _size_counts(largest: int) -> list[int]:
+    """Up to three round counts for the size legend: the largest count rounded down to 1, 2 or 5 times a power
+    of ten, then about a quarter and a sixteenth of it."""
+    counts = []
+    for share in (1, 4, 16):
+        target = largest / share
+        if target < 1:
+            break
+        power = 10 ** math.floor(math.log10(target))
+        count = max(step * power for step in (1, 2, 5) if step * power <= target)
+        if count not in counts:
+            counts.append(int(count))
+    return counts
+
+
+def summary_map(rows: pd.DataFrame, groups: pd.Series, group_order: list[str], n_reviews: int) -> Figure:
+    """Outcome groups (columns) x AMSTAR-2 ratings (rows): per cell, a marker per direction of effect whose area
+    and printed number are the results with that rating and direction; for a number of reviews too large for a
+    row each. Returns the figure, not yet saved."""
+    ratings = [rating_key(v) for v in column_or_blank(rows, "amstar2_rating")]
+    directions = [_direction(v) for v in column_or_blank(rows, "direction")]
+    counts = Counter(zip(groups, ratings, directions, strict=True))
+    levels = [r for r in [*RATING_STYLE, None] if r in set(ratings)]
+    largest = max(counts.values())
+    fig, ax = figure(max(5.5, 3.4 + 1.3 * len(group_order)), 2.2 + 0.55 * len(levels))
+    for direction, slot in SUMMARY_SLOTS.items():
+        _, marker, hollow = DIRECTION_STYLE[direction]
+        cells = [
+            (x + slot, y, counts[(group, rating, direction)], rating_style(rating)[1])
+            for x, group in enumerate(group_order)
+            for y, rating in enumerate(levels)
+            if counts[(group, rating, direction)]
+        ]
+        if not cells:
+            continue
+        xs, ys, ns, colours = (list(v) for v in zip(*cells, strict=True))
+        areas = [_count_area(n, largest) * (1.8 if direction == "unknown" else 1.0) for n in ns]
+        if hollow:
+            ax.scatter(xs, ys, s=areas, marker=marker, facecolors="none", edgecolors="black", linewidths=2.8, zorder=3)
+            ax.scatter(xs, ys, s=areas, marker=marker, facecolors="none", edgecolors=colours, linewidths=1.8, zorder=4)
+        else:
+            ax.scatter(xs, ys, s=areas, marker=marker, c=colours, edgecolors="black", linewidths=0.5, zorder=4)
+        for x, y, n in zip(xs, ys, ns, strict=True):
+            ax.text(x, y + 0.3, f"{n:,}", ha="center", va="center", fontsize=6.5, zorder=5)
+    names = [RATING_LABELS[r] if r is not None else "Not rated" for r in levels]
+    _draw_grid(ax, group_order, names)
+    ax.set_yticklabels(names, fontsize=8)
+    ax.set_ylabel("AMSTAR-2 confidence", fontsize=8)
+    ax.set_title(
+        f"Evidence map: results per outcome group, AMSTAR-2 confidence and direction\n"
+        f"{n_reviews:,} reviews, {len(rows):,} results: counted, not one row per review; every result is in "
+        f"{_results_table_label()}",
+        loc="left",
+        fontsize=8,
+        pad=14 if len(group_order) <= 2 else 60,
+    )
+    size_handles = [
+        Line2D([], [], linestyle="", marker="o", markersize=math.sqrt(_count_area(n, largest)),
+               markerfacecolor="#BBBBBB", markeredgecolor="black", markeredgewidth=0.5, label=f"{n:,} results")
+        for n in _size_counts(largest)
+    ]  # fmt: skip
+    _draw_legends(fig, ax, set(levels), size_handles=size_handles, size_title="Results (area)")
+    return fig

@@ -13,19 +13,21 @@ import math
 from pathlib import Path
 
 import pandas as pd
+from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.transforms import blended_transform_factory, offset_copy
 
 from umbrella.core.plots import figure, save_svg
 from umbrella.effects.figure_common import (
+    FIGURE_ROWS,
     UNGROUPED,
     draw_no_results,
     outcome_groups,
     rating_legend_handles,
     rating_style,
 )
-from umbrella.effects.forest_files import forest_file_names
-from umbrella.effects.forest_layout import ForestRow, forest_layout
+from umbrella.effects.forest_files import forest_file_names, page_file_names
+from umbrella.effects.forest_layout import ForestRow, forest_page_layouts
 
 #: The x axis of the forest plots never extends beyond +-X_CAP; longer lines end in an arrow.
 X_CAP = 4.0
@@ -84,8 +86,8 @@ def _put(ax, x: float, y: float, s: str, **kw) -> None:
     ax.text(x, y, s, transform=_text_columns(ax), va="center", clip_on=False, **kw)
 
 
-def _forest_axes(layout: list[ForestRow]) -> tuple:
-    """The figure, its plot panel (height growing with the lines, rows going down) and the panel's x range."""
+def _forest_axes(layout: list[ForestRow], xlim: tuple[float, float]) -> tuple:
+    """The figure and its plot panel (height growing with the lines, rows going down) spanning ``xlim``."""
     y_top, y_bottom = -1.7, layout[-1].y + 0.7
     panel_h = (y_bottom - y_top) * ROW_INCH
     top_in, bottom_in = 0.35, 1.25
@@ -93,15 +95,14 @@ def _forest_axes(layout: list[ForestRow]) -> tuple:
     fig, _ = figure(7.5, height)
     fig.clf()
     ax = fig.add_axes((PANEL[0], bottom_in / height, PANEL[1], panel_h / height))
-    xlim = _x_limits(layout)
     ax.set_xlim(*xlim)
     ax.set_ylim(y_bottom, y_top)
-    return fig, ax, xlim
+    return fig, ax
 
 
-def _draw_headings(ax, group: str) -> None:
-    """The group as title, the column headings and a rule under them."""
-    _put(ax, COL_REVIEW, -2.6, group or UNGROUPED, fontsize=10, fontweight="bold")
+def _draw_headings(ax, title: str) -> None:
+    """The title, the column headings and a rule under them."""
+    _put(ax, COL_REVIEW, -2.6, title, fontsize=10, fontweight="bold")
     heading_y = -1.0
     for x, s, ha in [
         (COL_REVIEW, "Review", "left"),
@@ -199,9 +200,10 @@ def _draw_x_axis(ax) -> None:
         )
 
 
-def _draw_legend(fig, ax, results: list[ForestRow]) -> None:
-    """Ratings, CI, prediction interval and marker size, in four columns under the axis."""
-    handles = rating_legend_handles({r.rating for r in results}) + [
+def _draw_legend(fig, ax, ratings: set[str | None]) -> None:
+    """Ratings (and "not rated" when ``ratings`` holds None), CI, prediction interval and marker size, in four
+    columns under the axis."""
+    handles = rating_legend_handles(ratings) + [
         Line2D([], [], color="black", linewidth=1.0, label="95% CI"),
         Line2D([], [], color="#AAAAAA", linewidth=3.2, label="Prediction interval"),
         Line2D([], [], linestyle="", marker="s", markersize=6, markerfacecolor="white", markeredgecolor="black",
@@ -219,35 +221,50 @@ def _draw_legend(fig, ax, results: list[ForestRow]) -> None:
     )
 
 
-def forest_figure(rows: pd.DataFrame, group: str, path: Path) -> None:
+def forest_figure(rows: pd.DataFrame, group: str, path: Path, figure_rows: int = FIGURE_ROWS) -> list[Path]:
     """A forest plot of one outcome group: one line per result with its review, AMSTAR-2 rating (colour and
     letter), k, n and the result as reported; the point and CI (and PI, where known) on the equivalent Hedges'
-    g scale, oriented so that the intervention's side is on the right."""
-    layout = forest_layout(rows)
-    if not layout:
+    g scale, oriented so that the intervention's side is on the right. More than ``figure_rows`` results go on
+    pages of ``figure_rows`` (``path``, then ``-2``, ``-3``... before the suffix, see
+    :func:`umbrella.effects.forest_files.page_file_names`), all with the x range of the whole group and "page i of
+    n" in their title. Returns the paths written."""
+    pages = forest_page_layouts(rows, figure_rows)
+    if not pages[0]:
         draw_no_results(group, path)
-        return
+        return [path]
+    lines = [r for page in pages for r in page]
+    xlim = _x_limits(lines)
+    ratings = {r.rating for r in lines if r.kind == "result"}
+    paths = [path.with_name(name) for name in page_file_names(path.name, len(pages))]
+    title = group or UNGROUPED
+    for i, (layout, page_path) in enumerate(zip(pages, paths, strict=True), start=1):
+        page_title = title if len(pages) == 1 else f"{title} (page {i} of {len(pages)})"
+        save_svg(_draw_page(layout, page_title, xlim, ratings), page_path)
+    return paths
+
+
+def _draw_page(layout: list[ForestRow], title: str, xlim: tuple[float, float], ratings: set[str | None]) -> Figure:
+    """One page of a forest plot, not yet saved."""
     results = [r for r in layout if r.kind == "result"]
-    fig, ax, xlim = _forest_axes(layout)
-    _draw_headings(ax, group)
+    fig, ax = _forest_axes(layout, xlim)
+    _draw_headings(ax, title)
     _draw_null_line(ax, layout)
     for r in layout:
         _draw_line(ax, r, xlim)
     _draw_points(ax, results, xlim)
     _draw_x_axis(ax)
-    _draw_legend(fig, ax, results)
-    save_svg(fig, path)
+    _draw_legend(fig, ax, ratings)
+    return fig
 
 
-def write_forest_plots(rows: pd.DataFrame, folder: Path) -> list[Path]:
-    """Write ``forest_<slug>.svg`` per outcome group into ``folder`` (created) and return the paths, in group
-    order; groups whose slugs collide get ``_2``, ``_3`` ... in that order."""
+def write_forest_plots(rows: pd.DataFrame, folder: Path, figure_rows: int = FIGURE_ROWS) -> list[Path]:
+    """Write ``forest_<slug>.svg`` per outcome group into ``folder`` (created), with further pages for groups of
+    more than ``figure_rows`` results, and return the paths, in group order then page order; groups whose slugs
+    collide get ``_2``, ``_3`` ... in that order."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     groups = outcome_groups(rows)
     paths: list[Path] = []
     for group, name in forest_file_names(list(groups)).items():
-        path = folder / name
-        forest_figure(rows[(groups == group).to_numpy()], group, path)
-        paths.append(path)
+        paths += forest_figure(rows[(groups == group).to_numpy()], group, folder / name, figure_rows)
     return paths

@@ -1,9 +1,19 @@
-"""The file name of each outcome group's forest plot, shared by the figures and the report that links them."""
+"""The file names of each outcome group's forest plot, shared by the figures and the report that links them.
+
+A group of more than ``figure_rows`` results (config ``scale.figure_rows``) is drawn over several pages of at most
+``figure_rows`` results each: ``forest_<slug>.svg``, then ``forest_<slug>-2.svg``, ``forest_<slug>-3.svg``...
+(a slug never holds a hyphen, so page names never collide with another group's name).
+"""
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
+from collections import Counter
+from collections.abc import Iterable
+
+from umbrella.effects.figure_common import FIGURE_ROWS
 
 
 def group_slug(group: str) -> str:
@@ -28,3 +38,27 @@ def forest_file_names(groups: list[str]) -> dict[str, str]:
         used.add(name)
         names[group] = f"{name}.svg"
     return names
+
+
+def page_count(n_rows: int, figure_rows: int = FIGURE_ROWS) -> int:
+    """How many pages a forest plot of ``n_rows`` results takes (one at least, even when empty)."""
+    return max(1, math.ceil(n_rows / max(1, figure_rows)))
+
+
+def page_file_names(name: str, pages: int) -> list[str]:
+    """The file names of the pages of the forest plot ``name``: ``name`` itself for page 1, then ``-2``, ``-3``...
+    before its suffix (``forest_hope.svg`` -> ``forest_hope-2.svg``)."""
+    stem, dot, suffix = name.rpartition(".")
+    return [name] + [f"{stem}-{page}{dot}{suffix}" for page in range(2, pages + 1)]
+
+
+def forest_pages(groups: Iterable[str], figure_rows: int = FIGURE_ROWS) -> dict[str, list[str]]:
+    """Outcome group -> the file names of its forest plot's pages, in group order (as :func:`forest_file_names`).
+
+    ``groups`` holds the outcome group of every result (one entry per row, repeats and all): a group of more than
+    ``figure_rows`` results has ``ceil(results / figure_rows)`` pages."""
+    counts = Counter(groups)
+    return {
+        group: page_file_names(name, page_count(counts[group], figure_rows))
+        for group, name in forest_file_names(list(counts)).items()
+    }

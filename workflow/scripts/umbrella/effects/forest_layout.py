@@ -24,6 +24,8 @@ MINUS = "\u2212"
 DASH = "\u2013"
 MAX_LABEL = 34
 MAX_HEADER = 90
+#: Ending of a header repeated at the top of a page.
+CONTINUED = " (continued)"
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -88,9 +90,12 @@ class ForestRow:
     note: str = ""  # why there is no point on the common scale
 
 
-def _header(outcome: str, timepoint: str) -> str:
+def _header(outcome: str, timepoint: str, continued: bool = False) -> str:
     text = outcome or "Outcome not given"
-    return truncate(f"{text} \u00b7 {timepoint}" if timepoint else text, MAX_HEADER)
+    text = f"{text} \u00b7 {timepoint}" if timepoint else text
+    if continued:
+        return truncate(text, MAX_HEADER - len(CONTINUED)) + CONTINUED
+    return truncate(text, MAX_HEADER)
 
 
 def _flags(value: object) -> list[str]:
@@ -163,15 +168,41 @@ def forest_layout(rows: pd.DataFrame) -> list[ForestRow]:
     timepoint (a header line each), sorted by review label within. Every input row gives one result line."""
     if rows.empty:
         return []
+    return _lines(_sorted_entries(rows))
+
+
+def forest_page_layouts(rows: pd.DataFrame, figure_rows: int) -> list[list[ForestRow]]:
+    """The lines of each page of a forest plot of at most ``figure_rows`` results per page: the results in the
+    order of :func:`forest_layout`, cut into pages, each laid out on its own; a page that starts inside an outcome
+    and timepoint repeats its header, marked "(continued)". One empty page when there are no rows."""
+    entries = _sorted_entries(rows) if not rows.empty else []
+    if len(entries) <= figure_rows:
+        return [_lines(entries)]
+    pages = []
+    for start in range(0, len(entries), figure_rows):
+        continued = start > 0 and _key(entries[start - 1]) == _key(entries[start])
+        pages.append(_lines(entries[start : start + figure_rows], continued))
+    return pages
+
+
+def _key(entry: dict) -> tuple[str, str]:
+    """The outcome and timepoint of an entry: the header it goes under."""
+    return entry["outcome"], entry["timepoint"]
+
+
+def _lines(entries: list[dict], continued: bool = False) -> list[ForestRow]:
+    """Header and result lines of sorted entries with their y positions; ``continued``: the first header
+    continues one of the page before."""
     out: list[ForestRow] = []
     y = 0.0
     current: tuple[str, str] | None = None
-    for entry in _sorted_entries(rows):
-        key = (entry["outcome"], entry["timepoint"])
+    for entry in entries:
+        key = _key(entry)
         if key != current:
             if current is not None:
                 y += 0.4  # a little space before each new header
-            out.append(ForestRow(kind="header", y=y, label=_header(*key)))
+            label = _header(*key, continued=continued and current is None)
+            out.append(ForestRow(kind="header", y=y, label=label))
             y += 1.0
             current = key
         out.append(_result_line(entry, y))

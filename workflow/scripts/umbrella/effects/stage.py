@@ -12,6 +12,7 @@ from umbrella.core.tables import output_columns, read_table, write_table
 from umbrella.core.vocabulary import review_label
 from umbrella.effects.evidence_class import review_level_classes
 from umbrella.effects.evidence_map import evidence_map
+from umbrella.effects.figure_common import FIGURE_ROWS
 from umbrella.effects.forest import write_forest_plots
 from umbrella.effects.harmonise import harmonise
 from umbrella.effects.settings import EffectSettings
@@ -28,9 +29,11 @@ def run_effects(
     settings: Mapping | None,
     outputs: Mapping[str, str | Path],
     n_cases_threshold: int = 1000,
+    figure_rows: int = FIGURE_ROWS,
 ) -> None:
     """Write ``review_effects`` and ``outcome_summary`` tables, the forest plots (folder ``forest``) and the
-    ``evidence_map`` figure."""
+    ``evidence_map`` figure; no figure draws more than ``figure_rows`` rows (forest plots go on pages, the
+    evidence map becomes a summary)."""
     conventions = EffectSettings.from_config(settings)
     effect_table = read_table(effects, column_types("effects"))
     review_table = read_table(reviews, column_types("reviews"))
@@ -51,5 +54,5 @@ def run_effects(
     harmonised = harmonised.join(review_level_classes(harmonised, n_cases_threshold))
     write_table(harmonised[REVIEW_EFFECT_COLUMNS], outputs["review_effects"])
     write_table(outcome_summary(harmonised, conventions), outputs["outcome_summary"])
-    write_forest_plots(harmonised, Path(outputs["forest"]))
-    evidence_map(harmonised, Path(outputs["evidence_map"]))
+    write_forest_plots(harmonised, Path(outputs["forest"]), figure_rows)
+    evidence_map(harmonised, Path(outputs["evidence_map"]), figure_rows)
