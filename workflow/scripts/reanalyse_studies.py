@@ -9,6 +9,7 @@ def main(snakemake):
         reviews=snakemake.input.reviews,
         settings=snakemake.params.settings,
         outputs=dict(snakemake.output.items()),
+        figure_rows=snakemake.params.figure_rows,
     )
 
 

@@ -9,7 +9,9 @@ import pandas as pd
 from matplotlib.patches import Patch
 
 from umbrella.core.plots import OKABE_ITO, figure, save_svg
+from umbrella.core.registry import registry
 from umbrella.core.vocabulary import LOGIT_SCALE, RATIO_MEASURES
+from umbrella.effects.figure_common import FIGURE_ROWS
 
 CLASS_STYLE = {
     "I": OKABE_ITO["blue"],
@@ -29,10 +31,37 @@ def _as_g(values: pd.Series, measure: pd.Series) -> np.ndarray:
         return np.where(ratio, np.log(x) / LOGIT_SCALE, np.where(g_like, x, np.nan))
 
 
-def umbrella_forest(pooled: pd.DataFrame, labels: dict[str, str], path: Path) -> None:
+def most_studies(rows: pd.DataFrame, figure_rows: int) -> pd.DataFrame:
+    """The ``figure_rows`` rows with the most studies (``k``; ties and missing k: the earlier row first), in their
+    order."""
+    if len(rows) <= figure_rows:
+        return rows
+    k = pd.to_numeric(rows["k"], errors="coerce").fillna(-1).to_numpy()
+    keep = np.sort(np.argsort(-k, kind="stable")[:figure_rows])
+    return rows.iloc[keep].reset_index(drop=True)
+
+
+def _pooled_table_label() -> str:
+    """Where every meta-analysis is listed: the supplement label and file of the pooled table."""
+    for output in registry():
+        if output.key == "pooled" and output.supplement:
+            return f"table {output.supplement['label']} ({Path(output.path).name})"
+    return "pooled.csv"
+
+
+def umbrella_forest(pooled: pd.DataFrame, labels: dict[str, str], path: Path, figure_rows: int = FIGURE_ROWS) -> None:
     """Each meta-analysis as an equivalent g with its CI (and PI, lighter), coloured by Ioannidis class, with
-    the class and the result in its own measure as text; rows that cannot be put on the g scale are listed."""
+    the class and the result in its own measure as text; rows that cannot be put on the g scale are listed.
+    Above ``figure_rows`` meta-analyses, only the ``figure_rows`` with the most studies, with a note saying so."""
     rows = pooled.sort_values(["outcome", "review_id"]).reset_index(drop=True)
+    shown = most_studies(rows, figure_rows)
+    cut = (
+        f"Showing the {len(shown):,} meta-analyses with the most studies of {len(rows):,}; every one is in "
+        f"{_pooled_table_label()}"
+        if len(shown) < len(rows)
+        else ""
+    )
+    rows = shown
     n = len(rows)
     fig, ax = figure(7.5, 1.2 + 0.3 * max(n, 1))
     if n == 0:
@@ -83,5 +112,6 @@ def umbrella_forest(pooled: pd.DataFrame, labels: dict[str, str], path: Path) ->
         frameon=False,
         fontsize=7,
     )
-    ax.set_title("Re-analysed meta-analyses (evidence class; grey bar: prediction interval)", loc="left", fontsize=9)
+    title = "Re-analysed meta-analyses (evidence class; grey bar: prediction interval)"
+    ax.set_title(f"{title}\n{cut}" if cut else title, loc="left", fontsize=9)
     save_svg(fig, path)

@@ -8,15 +8,21 @@ from pathlib import Path
 from umbrella.core.sheets import column_types
 from umbrella.core.tables import read_table, write_table
 from umbrella.core.vocabulary import review_label
+from umbrella.effects.figure_common import FIGURE_ROWS
 from umbrella.reanalysis.analysis import STUDY_COLUMNS, reanalyse
 from umbrella.reanalysis.figures import umbrella_forest
 from umbrella.reanalysis.settings import MetaSettings
 
 
 def run_reanalysis(
-    study_effects: str | Path, reviews: str | Path, settings: Mapping | None, outputs: Mapping[str, str | Path]
+    study_effects: str | Path,
+    reviews: str | Path,
+    settings: Mapping | None,
+    outputs: Mapping[str, str | Path],
+    figure_rows: int = FIGURE_ROWS,
 ) -> None:
-    """Write ``pooled`` and ``study_effect_sizes`` tables and the ``forest`` figure."""
+    """Write ``pooled`` and ``study_effect_sizes`` tables and the ``forest`` figure (of the ``figure_rows``
+    meta-analyses with the most studies when there are more)."""
     conventions = MetaSettings.from_config(settings)
     table = read_table(study_effects, column_types("study_effects"))
     pooled, studies = reanalyse(table, conventions)
@@ -24,4 +30,4 @@ def run_reanalysis(
     write_table(studies[STUDY_COLUMNS].sort_values(["outcome", "review_id", "study_id"]), outputs["study_effect_sizes"])
     review_table = read_table(reviews, column_types("reviews"))
     labels = dict(zip(review_table["review_id"], review_label(review_table), strict=True))
-    umbrella_forest(pooled, labels, Path(outputs["forest"]))
+    umbrella_forest(pooled, labels, Path(outputs["forest"]), figure_rows)
