@@ -23,7 +23,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 #: What a copy of the workflow needs: everything but generated files and the virtualenv.
-WORKFLOW_PARTS = ["Snakefile", "workflow", "config", "data", "environment.yml"]
+WORKFLOW_PARTS = ["Snakefile", "workflow", "config", "data", "environment.yml", "profiles"]
 
 REVIEWS_OK = (
     "review_id,first_author,year,review_type,research_questions,n_primary_studies,amstar2_reported,search_end\n"
