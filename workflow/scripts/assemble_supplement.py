@@ -20,6 +20,7 @@ def main(snakemake):
         snakemake.params.title,
         snakemake.output.folder,
         snakemake.output.archive,
+        workbook_cells=int(snakemake.params.workbook_cells),
     )
 
 

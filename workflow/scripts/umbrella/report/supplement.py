@@ -5,29 +5,51 @@ Everything written here depends only on its inputs: rows and files in a fixed or
 and workbook properties carry 1980-01-01), so an unchanged analysis gives an unchanged supplement. Text cells that
 a spreadsheet would run as a formula (starting with = + - @, a tab or a carriage return) are neutralised with a
 leading apostrophe in the CSV files and the workbook.
+
+The CSV files hold every table in full. The workbook keeps within what a spreadsheet opens: a table with more
+cells (rows x columns) than ``workbook_cells`` is left to its CSV file, a table with more rows than a sheet holds
+is split over numbered sheets, and text longer than a cell holds is cut in the workbook (the CSV file has it
+whole). Whenever one of these happens, the workbook's first sheet, "Contents", and the README's table list say
+where each table is and what was cut. Tables are read, written and measured a block of rows at a time, so only
+the tables bound for the workbook are held in memory whole.
 """
 
 from __future__ import annotations
 
+import csv
 import io
 import json
+import math
+import os
 import re
 import shutil
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
+import numpy as np
 import pandas as pd
 
 from umbrella.core.datasets import SHEETS, sha256_of
 from umbrella.core.sheets import load_schema
-from umbrella.core.tables import atomic_open, output_dictionary, read_table, write_table
+from umbrella.core.tables import FLOAT_FORMAT, atomic_open, output_dictionary, write_table
 
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 FIXED_ISO = "1980-01-01T00:00:00Z"
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+
+EXCEL_ROWS = 1_048_575  # data rows a sheet holds under its header row (Excel: 1,048,576 rows)
+EXCEL_COLUMNS = 16_384  # columns a sheet holds
+EXCEL_TEXT = 32_767  # characters a cell holds
+EXCEL_NAME = 31  # characters of a sheet name
+WORKBOOK_CELLS = 2_000_000  # tables with more cells are in their CSV file only (config scale.workbook_cells)
+WIDTH_ROWS = 500  # column widths come from the header and this many first rows
+CHUNK_ROWS = 200_000  # rows of a table read and written at a time
+ROW_BLOCK = 20_000  # rows of a sheet turned into XML at a time
+ZIP_LEVEL = 4  # deflate level of supplement.zip and the workbook: the fastest of zlib's lazy-matching levels
+STORED = (".xlsx", ".png")  # compressed already: stored in supplement.zip as they are
 
 
 @dataclass(frozen=True)
@@ -40,12 +62,56 @@ class TableSpec:
     source: str  # a sheet name, or a table stem of outputs.yaml
 
 
+@dataclass(frozen=True)
+class Table:
+    """A supplementary table as written: its CSV file (relative to the supplement folder), its columns
+    described, its size, and its rows typed and neutralised (None when it has too many cells for the workbook,
+    so it was never held in memory whole)."""
+
+    spec: TableSpec
+    relpath: str
+    columns: list[dict[str, Any]]
+    rows: int
+    frame: pd.DataFrame | None
+
+    @property
+    def cells(self) -> int:
+        return self.rows * len(self.columns)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a table is in the workbook: its sheets (none: in its CSV file only) and how many of its text cells
+    were cut to ``EXCEL_TEXT`` characters."""
+
+    table: Table
+    sheets: tuple[str, ...]
+    cut: int = 0
+
+    @property
+    def plain(self) -> bool:
+        """One sheet, nothing cut: what a small analysis gives."""
+        return len(self.sheets) == 1 and not self.cut
+
+
 def neutralise(df: pd.DataFrame) -> pd.DataFrame:
     """Prefix text cells that start like a spreadsheet formula with an apostrophe (OWASP CSV injection)."""
     out = df.copy()
     for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(lambda v: "'" + v if isinstance(v, str) and v.startswith(DANGEROUS) else v)
+        values = out[col]
+        if not (values.dtype == object or pd.api.types.is_string_dtype(values)):
+            continue
+        try:
+            codes, uniques = pd.factorize(values)  # each distinct value looked at once
+        except TypeError:  # unhashable cells: one by one
+            out[col] = values.map(lambda v: "'" + v if isinstance(v, str) and v.startswith(DANGEROUS) else v)
+            continue
+        flagged = np.array([isinstance(v, str) and v.startswith(DANGEROUS) for v in uniques] + [False])
+        mask = flagged[codes]  # code -1 (missing) picks the last, False
+        if mask.any():
+            values = values.copy()
+            values[mask] = "'" + values[mask]
+            out[col] = values
     return out
 
 
@@ -96,32 +162,178 @@ def columns_of(spec: TableSpec, table: pd.DataFrame, outputs: Mapping[str, Any])
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Writers
+# The workbook
 
 
-def write_xlsx(tables: Sequence[tuple[TableSpec, pd.DataFrame]], path: str | Path) -> None:
+def write_xlsx(
+    tables: Sequence[Table | tuple[TableSpec, pd.DataFrame]], path: str | Path, workbook_cells: int = WORKBOOK_CELLS
+) -> list[Placement]:
     """One sheet per table (named by its label), bold frozen header row, column widths from the content; the
-    bytes depend only on the tables (fixed workbook dates and zip timestamps)."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+    bytes depend only on the tables (fixed workbook dates and zip timestamps). Returns where each table went.
 
-    wb = Workbook()
-    wb.remove(wb.active)
-    for spec, df in tables:
-        ws = wb.create_sheet(title=f"{spec.label} {spec.name}"[:31])
-        ws.append(list(df.columns))
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-        for row in df.itertuples(index=False, name=None):
-            ws.append([None if (not isinstance(v, str) and pd.isna(v)) else _plain(v) for v in row])
-        ws.freeze_panes = "A2"
-        for i, col in enumerate(df.columns, start=1):
-            values = [str(col)] + [str(v) for v in df[col].head(500) if not (not isinstance(v, str) and pd.isna(v))]
-            width = min(60, max(8, max(len(v) for v in values) + 2))
-            ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = width
+    openpyxl's write-only mode writes the workbook: sheets, header rows, styles, widths. The data rows are then
+    streamed into each sheet as the very XML openpyxl's write-only sheet writes for them (:func:`_rows_xml`; a
+    sheet holding values that openpyxl treats specially is left to openpyxl), so no cell object is made.
+
+    Within Excel's limits: a table with more cells than ``workbook_cells`` (or more columns than a sheet holds)
+    is left out, one with more rows than ``EXCEL_ROWS`` is split over sheets "<label> <name> (1)", "(2)"..., each
+    with the header, and text longer than ``EXCEL_TEXT`` characters is cut. If any of this happens, a first sheet
+    "Contents" lists every table, its rows and where it is (or why not), and the cut cells; otherwise the
+    workbook has exactly one sheet per table, as always.
+    """
+    from openpyxl import Workbook
+
+    tables = [t if isinstance(t, Table) else _in_memory(*t) for t in tables]
+    placements = place(tables, workbook_cells)
+    wb = Workbook(write_only=True)
+    sheets = []  # each sheet, and the rows that _repack writes into it
+    if not all(p.plain for p in placements):
+        sheets.append(_write_sheet(wb, "Contents", contents(placements, workbook_cells)))
+    for placement in placements:
+        frame = placement.table.frame
+        if not placement.sheets:
+            continue
+        if placement.cut:
+            frame = _cut_text(frame)
+        for i, name in enumerate(placement.sheets):
+            part = frame if len(placement.sheets) == 1 else frame.iloc[i * EXCEL_ROWS : (i + 1) * EXCEL_ROWS]
+            sheets.append(_write_sheet(wb, name, part))
     buffer = io.BytesIO()
     wb.save(buffer)
-    _repack(buffer.getvalue(), path)
+    _repack(buffer.getvalue(), path, {ws.path.lstrip("/"): rows for ws, rows in sheets if rows is not None})
+    return placements
+
+
+def place(tables: Sequence[Table], workbook_cells: int = WORKBOOK_CELLS) -> list[Placement]:
+    """Each table's sheets in the workbook (none when it has too many cells or columns) and its overlong cells.
+    Sheet names are "<label> <name>" cut to 31 characters, with " (1)", " (2)"... when split, and unique."""
+    used: set[str] = set()
+    out = []
+    for table in tables:
+        if table.cells > workbook_cells or len(table.columns) > EXCEL_COLUMNS:
+            out.append(Placement(table, ()))
+            continue
+        if table.frame is None:
+            raise ValueError(f"{table.relpath}: {table.cells} cells fit the workbook, but its rows were not kept")
+        base = f"{table.spec.label} {table.spec.name}"
+        parts = max(1, math.ceil(table.rows / EXCEL_ROWS))
+        names = tuple(_sheet_name(base, f" ({i})" if parts > 1 else "", used) for i in range(1, parts + 1))
+        out.append(Placement(table, names, _overlong(table.frame)))
+    return out
+
+
+def contents(placements: Sequence[Placement], workbook_cells: int = WORKBOOK_CELLS) -> pd.DataFrame:
+    """The Contents sheet: every table's label, title, rows, and where it is in the workbook."""
+    return neutralise(
+        pd.DataFrame(
+            {
+                "table": [p.table.spec.label for p in placements],
+                "title": [p.table.spec.title for p in placements],
+                "rows": [p.table.rows for p in placements],
+                "where": [where(p, workbook_cells) for p in placements],
+            }
+        )
+    )
+
+
+def where(placement: Placement, workbook_cells: int = WORKBOOK_CELLS) -> str:
+    """Where a table is: its sheet(s), or why it is in its CSV file only; and which cells were cut."""
+    table, sheets = placement.table, placement.sheets
+    if not sheets:
+        if len(table.columns) > EXCEL_COLUMNS:
+            many = f"{len(table.columns):,} columns, more than a sheet holds ({EXCEL_COLUMNS:,})"
+            return f"CSV only: {table.relpath} ({many})"
+        return f"CSV only: {table.relpath} ({table.cells:,} cells, more than the workbook limit of {workbook_cells:,})"
+    if len(sheets) == 1:
+        text = f"sheet {sheets[0]}"
+    else:
+        spans = [
+            f"{name} (rows {i * EXCEL_ROWS + 1:,}-{min(table.rows, (i + 1) * EXCEL_ROWS):,})"
+            for i, name in enumerate(sheets)
+        ]
+        text = "sheets " + ", ".join(spans)
+    if placement.cut:
+        text += (
+            f"; {placement.cut:,} text cell{'s' if placement.cut > 1 else ''} cut to {EXCEL_TEXT:,} characters "
+            f"(the most a cell holds), whole in {table.relpath}"
+        )
+    return text
+
+
+def _in_memory(spec: TableSpec, frame: pd.DataFrame) -> Table:
+    columns = [{"name": c} for c in frame.columns]
+    return Table(spec, f"tables/{spec.label}_{spec.name}.csv", columns, len(frame), frame)
+
+
+def _sheet_name(base: str, suffix: str, used: set[str]) -> str:
+    name = base[: EXCEL_NAME - len(suffix)] + suffix
+    extra = 1
+    while name.casefold() in used:  # two long names alike in their first 31 characters
+        extra += 1
+        tail = f"{suffix} ~{extra}"
+        name = base[: EXCEL_NAME - len(tail)] + tail
+    used.add(name.casefold())
+    return name
+
+
+def _overlong(frame: pd.DataFrame) -> int:
+    """How many cells of ``frame`` hold text longer than ``EXCEL_TEXT`` characters."""
+    return sum(int(_long_text(frame.iloc[:, j]).sum()) for j in range(frame.shape[1]))
+
+
+def _long_text(values: pd.Series) -> np.ndarray:
+    if not (values.dtype == object or pd.api.types.is_string_dtype(values)):
+        return np.zeros(len(values), dtype=bool)
+    return _by_value(values, lambda v: isinstance(v, str) and len(v) > EXCEL_TEXT, False).astype(bool)
+
+
+def _cut_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with text longer than ``EXCEL_TEXT`` characters cut to that length."""
+    out = frame.copy()
+    for j in range(frame.shape[1]):
+        mask = _long_text(frame.iloc[:, j])
+        if mask.any():
+            values = frame.iloc[:, j].copy()
+            values[mask] = values[mask].str.slice(0, EXCEL_TEXT)
+            out.isetitem(j, values)
+    return out
+
+
+def _write_sheet(wb: Any, title: str, frame: pd.DataFrame) -> tuple[Any, pd.DataFrame | None]:
+    """A sheet of a write-only workbook: frozen header in bold, widths from the content, then the rows. Returns
+    the sheet and, when :func:`_streamable`, the rows left for :func:`_repack` to write (else openpyxl wrote them)."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    ws = wb.create_sheet(title=title)
+    ws.freeze_panes = "A2"  # sheet layout goes before the rows in a write-only sheet
+    for i, col in enumerate(frame.columns, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = _width(col, frame.iloc[:, i - 1])
+    header = []
+    for col in frame.columns:
+        cell = WriteOnlyCell(ws, value=col)
+        cell.font = Font(bold=True)
+        header.append(cell)
+    ws.append(header)
+    if _streamable(frame):
+        return ws, frame
+    for row in zip(*(_cells(frame.iloc[:, j]) for j in range(frame.shape[1])), strict=True):
+        ws.append(row)
+    return ws, None
+
+
+def _width(name: Any, values: pd.Series) -> int:
+    texts = [str(name)] + [str(v) for v in values.head(WIDTH_ROWS) if not (not isinstance(v, str) and pd.isna(v))]
+    return min(60, max(8, max(len(v) for v in texts) + 2))
+
+
+def _cells(values: pd.Series) -> list[Any]:
+    """A column's cell values: None for missing, plain Python values (not numpy scalars)."""
+    cells = values.astype(object).where(values.notna(), None).tolist()
+    if values.dtype == object:
+        cells = [v if v is None or type(v) is str else _plain(v) for v in cells]
+    return cells
 
 
 def _plain(value: Any) -> Any:
@@ -130,35 +342,172 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _repack(xlsx: bytes, path: str | Path) -> None:
-    """Rewrite a workbook with fixed document dates and zip timestamps."""
+# Cell values that the rows written here hold as openpyxl would; anything else goes through openpyxl itself:
+# text with characters XML or openpyxl refuse, formulas, error codes, text longer than a cell, infinities.
+_ODD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_ERROR_CODES = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A")
+
+
+def _streamable(frame: pd.DataFrame) -> bool:
+    """Whether :func:`_rows_xml` writes every cell of ``frame`` as openpyxl's write-only sheet would."""
+    for j in range(frame.shape[1]):
+        values = frame.iloc[:, j]
+        kind = values.dtype.kind
+        if kind == "b":
+            continue
+        if kind in "iuf":
+            if np.isinf(values.to_numpy(dtype="float64", na_value=np.nan)).any():
+                return False
+            continue
+        if kind != "O":
+            return False
+        try:
+            _, uniques = pd.factorize(values)
+        except TypeError:  # unhashable cells
+            return False
+        if not all(_plain_text(v) for v in uniques):
+            return False
+    return True
+
+
+def _plain_text(value: Any) -> bool:
+    """Text that openpyxl writes as an inline string, unchanged."""
+    return (
+        isinstance(value, str)
+        and len(value) <= EXCEL_TEXT
+        and not (len(value) > 1 and value[0] == "=")  # a formula
+        and value not in _ERROR_CODES
+        and _ODD.search(value) is None
+    )
+
+
+def _rows_xml(frame: pd.DataFrame, first: int = 2) -> Iterator[bytes]:
+    """The ``<row>`` elements of a sheet's data rows, from row ``first`` on, byte for byte as openpyxl's
+    write-only sheet (with lxml) writes them: inline strings, numbers as ``%.16g``, booleans as 1/0, missing
+    cells left out, non-ASCII characters as character references. ``frame`` must be :func:`_streamable`."""
+    from openpyxl.utils import get_column_letter
+
+    letters = [get_column_letter(j + 1) for j in range(frame.shape[1])]
+    for start in range(0, len(frame), ROW_BLOCK):
+        block = frame.iloc[start : start + ROW_BLOCK]
+        numbers = [str(first + start + i) for i in range(len(block))]
+        columns = [_column_xml(block.iloc[:, j], letters[j], numbers) for j in range(block.shape[1])]
+        cells = zip(*columns, strict=True) if columns else ((),) * len(numbers)
+        rows = ['<row r="' + n + '">' + "".join(row) + "</row>" for n, row in zip(numbers, cells, strict=True)]
+        yield "".join(rows).encode("ascii", "xmlcharrefreplace")
+
+
+def _column_xml(values: pd.Series, letter: str, rows: list[str]) -> list[str]:
+    """Each cell of a column as XML ('' where missing); ``rows``: the row numbers, as text. Each distinct value
+    is turned into XML once."""
+    kind = values.dtype.kind
+    if kind == "b":
+        flags = values.to_numpy(dtype=bool, na_value=False).tolist()
+        missing = values.isna().to_numpy().tolist()
+        true, false = '" t="b"><v>1</v></c>', '" t="b"><v>0</v></c>'
+        return [
+            "" if m else '<c r="' + letter + r + (true if f else false)
+            for r, f, m in zip(rows, flags, missing, strict=True)
+        ]
+    if kind in "iuf":
+        floats = values.to_numpy(dtype="float64", na_value=np.nan)
+        codes, uniques = pd.factorize(floats.view(np.int64))  # by bits: 0.0 and -0.0 print differently
+        tails = [
+            None if x != x else '" t="n"><v>' + "%.16g" % x + "</v></c>"  # noqa: UP031 (as openpyxl's safe_string)
+            for x in uniques.view(np.float64).tolist()
+        ]
+    else:
+        codes, uniques = pd.factorize(values)
+        tails = [
+            '" t="inlineStr"><is>' + ("<t>" if v == v.strip() else _PRESERVE) + _xml_text(v) + "</t></is></c>"
+            if v
+            else '" t="inlineStr"></c>'  # openpyxl writes no text element for ''
+            for v in uniques
+        ]
+    cells = _take(tails, codes, None).tolist()
+    return ["" if t is None else '<c r="' + letter + r + t for r, t in zip(rows, cells, strict=True)]
+
+
+_PRESERVE = '<t xml:space="preserve">'
+
+
+def _xml_text(text: str) -> str:
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    if "\r" in text:
+        text = text.replace("\r", "&#13;")
+    return text
+
+
+def _xml_bound(frame: pd.DataFrame) -> int:
+    """More bytes than :func:`_rows_xml` writes for ``frame``."""
+    text = sum(
+        int(frame.iloc[:, j].str.len().sum()) for j in range(frame.shape[1]) if frame.iloc[:, j].dtype.kind == "O"
+    )
+    return 100 * (frame.size + len(frame)) + 10 * text
+
+
+def _repack(xlsx: bytes, path: str | Path, rows: Mapping[str, pd.DataFrame] | None = None) -> None:
+    """Rewrite a workbook with fixed document dates and zip timestamps, writing into each sheet named in
+    ``rows`` (zip member -> frame) the frame's data rows (:func:`_rows_xml`), streamed into the file."""
+    rows = rows or {}
     source = zipfile.ZipFile(io.BytesIO(xlsx))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+    with zipfile.ZipFile(path, "w") as target:
         for info in source.infolist():
             data = source.read(info.filename)
             if info.filename == "docProps/core.xml":
                 text = data.decode("utf-8")
                 text = re.sub(r"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)", rf"\g<1>{FIXED_ISO}\g<2>", text)
                 data = text.encode("utf-8")
-            target.writestr(_entry(info.filename), data)
-    Path(path).write_bytes(out.getvalue())
+            frame = rows.get(info.filename)
+            if frame is None or frame.empty:
+                target.writestr(_entry(info.filename), data)
+                continue
+            end = data.rindex(b"</sheetData>")  # after the header row openpyxl wrote
+            entry = _entry(info.filename)
+            entry.file_size = len(data) + _xml_bound(frame)  # zip64 when the sheet may need it
+            with target.open(entry, "w") as sink:
+                sink.write(data[:end])
+                for block in _rows_xml(frame):
+                    sink.write(block)
+                sink.write(data[end:])
 
 
-def _entry(name: str) -> zipfile.ZipInfo:
+def _entry(name: str, compress_type: int = zipfile.ZIP_DEFLATED) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(name, date_time=FIXED_DATE)
-    info.compress_type = zipfile.ZIP_DEFLATED
+    info.compress_type = compress_type
     info.external_attr = 0o644 << 16
+    if compress_type == zipfile.ZIP_DEFLATED:
+        info._compresslevel = ZIP_LEVEL  # public as ZipInfo.compress_level from Python 3.13 on
     return info
 
 
 def write_zip(folder: Path, files: Sequence[Path], path: str | Path) -> None:
-    """A zip of ``files`` (relative to ``folder``'s parent), in the order given, with fixed timestamps."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as target:
-        for file in files:
-            target.writestr(_entry(str(file.relative_to(folder.parent))), file.read_bytes())
-    Path(path).write_bytes(out.getvalue())
+    """A zip of ``files`` (relative to ``folder``'s parent), in the order given, each once, with fixed
+    timestamps: files compressed already (workbook, PNG) stored as they are, the others deflated. Streamed from
+    disk into a temporary file that replaces ``path`` when complete."""
+    path = Path(path)
+    partial = path.with_name(f".{path.name}.partial")
+    seen: set[str] = set()
+    try:
+        with zipfile.ZipFile(partial, "w") as target:
+            for file in files:
+                name = Path(file).relative_to(folder.parent).as_posix()
+                if name in seen:
+                    continue
+                seen.add(name)
+                stored = Path(file).suffix.lower() in STORED
+                info = _entry(name, zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED)
+                info.file_size = Path(file).stat().st_size  # so that zip64 is used when it must
+                with open(file, "rb") as source, target.open(info, "w") as sink:
+                    shutil.copyfileobj(source, sink, 1 << 20)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 FRICTIONLESS_TYPES = {"string": "string", "integer": "integer", "number": "number", "boolean": "boolean"}
@@ -207,16 +556,24 @@ def build_supplement(
     title: str,
     folder: str | Path,
     zip_path: str | Path,
+    workbook_cells: int = WORKBOOK_CELLS,
 ) -> list[Path]:
-    """Write the supplement into ``folder`` and its zip; returns the files written (in manifest order)."""
+    """Write the supplement into ``folder`` and its zip; returns the files written (in manifest order, each
+    once). Tables with more than ``workbook_cells`` cells are in their CSV file only (see :func:`write_xlsx`)."""
     folder = Path(folder)
     if folder.exists():
         shutil.rmtree(folder)
     (folder / "tables").mkdir(parents=True)
     (folder / "figures").mkdir()
-    loaded, entries = write_tables(specs, folder)
-    written = [folder / relpath for _, relpath, _ in entries]
-    write_xlsx(loaded, folder / "supplement.xlsx")
+    tables = write_tables(specs, folder, workbook_cells)
+    entries = [(t.spec, t.relpath, t.columns) for t in tables]
+    written = [folder / t.relpath for t in tables]
+    placements = write_xlsx(tables, folder / "supplement.xlsx", workbook_cells)
+    rows = {p.table.relpath: p.table.rows for p in placements}
+    places = (
+        None if all(p.plain for p in placements) else {p.table.relpath: where(p, workbook_cells) for p in placements}
+    )
+    del tables, placements  # the rows are written: let them go
     written.append(folder / "supplement.xlsx")
     write_table(neutralise(data_dictionary(entries)), folder / "data_dictionary.csv")
     written.append(folder / "data_dictionary.csv")
@@ -226,8 +583,8 @@ def build_supplement(
     package = datapackage(entries + [(TableSpec("data", "dictionary", "Data dictionary", ""), "data_dictionary.csv",
                                       _dictionary_columns())], title)  # fmt: skip
     written.append(_write_text(folder / "datapackage.json", json.dumps(package, indent=2, ensure_ascii=False) + "\n"))
-    rows = {relpath: len(df) for (_, relpath, _), (_, df) in zip(entries, loaded, strict=True)}
-    written.append(_write_text(folder / "README.md", readme(title, entries, figures, rows)))
+    written.append(_write_text(folder / "README.md", readme(title, entries, figures, rows, places, workbook_cells)))
+    written = list(dict.fromkeys(written))  # a figure listed twice is copied, listed and zipped once
     manifest = "".join(f"{sha256_of(p)}  {p.relative_to(folder).as_posix()}\n" for p in written)
     written.append(_write_text(folder / "MANIFEST.sha256", manifest))
     write_zip(folder, written, zip_path)
@@ -235,22 +592,149 @@ def build_supplement(
 
 
 def write_tables(
-    specs: Sequence[tuple[TableSpec, str | Path]], folder: Path
-) -> tuple[list[tuple[TableSpec, pd.DataFrame]], list[tuple[TableSpec, str, list[dict[str, Any]]]]]:
-    """Each table as a typed, neutralised CSV under ``folder/tables``; returns the tables as written, and for
-    each its path relative to ``folder`` and its columns described."""
+    specs: Sequence[tuple[TableSpec, str | Path]], folder: Path, workbook_cells: int = WORKBOOK_CELLS
+) -> list[Table]:
+    """Each table as a typed, neutralised CSV under ``folder/tables``, read and written ``CHUNK_ROWS`` rows at a
+    time; returns the tables as written, their rows kept only when they fit the workbook (``workbook_cells``).
+
+    Identifiers stay as written (text columns are read as text); numbers are parsed by the CSV reader, or, where
+    it refuses a value, as :func:`umbrella.core.tables.read_table` converts text (which then says what is wrong).
+    """
     outputs = output_dictionary()
-    loaded: list[tuple[TableSpec, pd.DataFrame]] = []
-    entries = []
+    tables = []
     for spec, path in specs:
-        table = read_table(path, {c: "string" for c in pd.read_csv(path, nrows=0).columns})
-        columns = columns_of(spec, table, outputs)
-        safe = neutralise(_typed(table, columns))
-        relpath = f"tables/{spec.label}_{spec.name}.csv"
-        write_table(safe, folder / relpath)
-        loaded.append((spec, safe))
-        entries.append((spec, relpath, columns))
-    return loaded, entries
+        columns = columns_of(spec, pd.read_csv(path, nrows=0, dtype=str, encoding="utf-8"), outputs)
+        try:
+            tables.append(_write_table(spec, path, columns, folder, workbook_cells, parse=True))
+        except (ValueError, TypeError, OverflowError):
+            tables.append(_write_table(spec, path, columns, folder, workbook_cells, parse=False))
+    return tables
+
+
+def _write_table(
+    spec: TableSpec, path: str | Path, columns: list[dict[str, Any]], folder: Path, workbook_cells: int, parse: bool
+) -> Table:
+    relpath = f"tables/{spec.label}_{spec.name}.csv"
+    types = {c["name"]: c["type"] for c in columns}
+    if parse:
+        numeric = [name for name, kind in types.items() if kind in ("integer", "number")]
+        dtype = {name: {"integer": "Int64", "number": "float64"}.get(kind, object) for name, kind in types.items()}
+        na_values: dict[str, list[str]] | None = {name: [""] for name in numeric}
+    else:
+        dtype, na_values = object, None
+    kept: list[pd.DataFrame] | None = []
+    rows = 0
+    reader = pd.read_csv(
+        path, dtype=dtype, keep_default_na=False, na_values=na_values, encoding="utf-8", chunksize=CHUNK_ROWS
+    )
+    with reader, atomic_open(folder / relpath) as fh:
+        for i, chunk in enumerate(reader):  # a header-only file gives one empty chunk
+            safe = _converted(chunk, types, parse)
+            _write_csv(safe, fh, header=i == 0)
+            rows += len(safe)
+            if kept is not None:
+                kept.append(safe)
+                if rows * len(columns) > workbook_cells:
+                    kept = None  # for the CSV file only: no need to hold it
+    frame = None if kept is None else kept[0] if len(kept) == 1 else pd.concat(kept, ignore_index=True)
+    return Table(spec, relpath, columns, rows, frame)
+
+
+def _converted(chunk: pd.DataFrame, types: Mapping[str, str], parsed: bool) -> pd.DataFrame:
+    """Rows read from CSV, typed and neutralised: integers (Int64), numbers (float64) and booleans (true/false)
+    to their types, everything else text with blanks missing and formula-like cells neutralised. ``parsed``: the
+    numbers were parsed by the reader (else they are text and converted here)."""
+    out = {}
+    for name in chunk.columns:
+        values, kind = chunk[name], types.get(name, "string")
+        if kind in ("integer", "number"):
+            if not parsed:
+                values = pd.to_numeric(values.where(values != "", None))
+            out[name] = values.astype("Int64" if kind == "integer" else "float64")
+        elif kind == "boolean":
+            out[name] = values.map({"true": True, "false": False}).astype("boolean")
+        else:
+            out[name] = _text(values)
+    return pd.DataFrame(out, index=chunk.index, columns=chunk.columns)
+
+
+def _text(values: pd.Series) -> pd.Series:
+    """A text column read from CSV: blanks missing (None), formula-like cells neutralised, each distinct text
+    looked at once."""
+    safe = _by_value(values, lambda v: None if v == "" else "'" + v if v.startswith(DANGEROUS) else v, None)
+    return pd.Series(safe, index=values.index, dtype=object)
+
+
+def _by_value(values: pd.Series, func: Any, missing: Any) -> np.ndarray:
+    """``func`` of each cell (``missing`` where missing), called once for each distinct value."""
+    codes, uniques = pd.factorize(values)
+    return _take([func(v) for v in uniques], codes, missing)
+
+
+def _take(values: list[Any], codes: np.ndarray, missing: Any) -> np.ndarray:
+    """``values[code]`` for each code, ``missing`` for code -1 (as :func:`pandas.factorize` marks it)."""
+    table = np.empty(len(values) + 1, dtype=object)
+    table[: len(values)] = values
+    table[-1] = missing
+    return table[codes]
+
+
+def _write_csv(table: pd.DataFrame, fh: TextIO, header: bool) -> None:
+    """Rows of a typed table, byte for byte as :func:`umbrella.core.tables.write_table` writes them (``csv``
+    quoting, booleans as true/false, floats as ``%.10g``, missing values blank), each distinct value formatted
+    once; tables with other column types go through ``write_table``'s own route."""
+    fields = [_csv_column(table.iloc[:, j]) for j in range(table.shape[1])]
+    if not fields or any(f is None for f in fields):
+        out = table.copy(deep=False)
+        for col in out.columns:
+            if pd.api.types.is_bool_dtype(out[col]) or out[col].map(lambda v: isinstance(v, bool)).any():
+                out[col] = out[col].map(lambda v: "" if v is None or v is pd.NA else ("true" if v else "false"))
+        out.to_csv(fh, index=False, header=header, float_format=FLOAT_FORMAT, lineterminator="\n")
+        return
+    if header:
+        csv.writer(fh, lineterminator="\n").writerow(list(table.columns))
+    if len(fields) == 1:
+        lines = [f if f else '""' for f in fields[0]]  # the csv module quotes a lone empty field
+    else:
+        lines = [",".join(row) for row in zip(*fields, strict=True)]
+    if lines:
+        fh.write("\n".join(lines))
+        fh.write("\n")
+
+
+def _csv_column(values: pd.Series) -> list[str] | None:
+    """A column's CSV fields, or None for a column type not handled here."""
+    kind = values.dtype.kind
+    if kind == "b":
+        flags = values.to_numpy(dtype=bool, na_value=False)
+        return np.where(values.isna().to_numpy(), "", np.where(flags, "true", "false")).astype(object).tolist()
+    if kind in "iu":
+        codes, uniques = pd.factorize(values)
+        return _take([str(int(v)) for v in uniques], codes, "").tolist()
+    if kind == "f" and not isinstance(values.dtype, pd.api.extensions.ExtensionDtype):
+        floats = values.to_numpy(dtype="float64")
+        codes, uniques = pd.factorize(floats.view(np.int64))  # by bits: 0.0 and -0.0 print differently
+        texts = ["" if x != x else FLOAT_FORMAT % x for x in uniques.view(np.float64).tolist()]
+        return _take(texts, codes, "").tolist()
+    if values.dtype == object or pd.api.types.is_string_dtype(values):
+        codes, uniques = pd.factorize(values)
+        if not all(type(v) is str for v in uniques):
+            return None
+        return _take(_csv_fields(list(uniques)), codes, "").tolist()
+    return None
+
+
+def _csv_fields(texts: Sequence[str]) -> list[str]:
+    """Each text as the ``csv`` module writes it as one field of a row (quoted where it must be)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    out = []
+    for text in texts:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow((text, ""))
+        out.append(buffer.getvalue()[:-2])  # less the delimiter and empty field after it, and the line end
+    return out
 
 
 def data_dictionary(entries: Sequence[tuple[TableSpec, str, list[dict[str, Any]]]]) -> pd.DataFrame:
@@ -288,20 +772,6 @@ def _write_text(path: Path, text: str) -> Path:
     return path
 
 
-def _typed(table: pd.DataFrame, columns: list[dict[str, Any]]) -> pd.DataFrame:
-    """Numbers and booleans back to their types (read as text so that identifiers stay as written)."""
-    out = table.copy()
-    for c in columns:
-        col = c["name"]
-        if c["type"] == "integer":
-            out[col] = pd.to_numeric(out[col]).astype("Int64")
-        elif c["type"] == "number":
-            out[col] = pd.to_numeric(out[col]).astype("float64")
-        elif c["type"] == "boolean":
-            out[col] = out[col].map({"true": True, "false": False}).astype("boolean")
-    return out
-
-
 def _dictionary_columns() -> list[dict[str, Any]]:
     words = {
         "table": "The supplementary table (file name without .csv).",
@@ -315,8 +785,23 @@ def _dictionary_columns() -> list[dict[str, Any]]:
 
 
 def readme(
-    title: str, entries: Sequence[tuple[TableSpec, str, list]], figures: Sequence[str | Path], rows: Mapping[str, int]
+    title: str,
+    entries: Sequence[tuple[TableSpec, str, list]],
+    figures: Sequence[str | Path],
+    rows: Mapping[str, int],
+    places: Mapping[str, str] | None = None,
+    workbook_cells: int = WORKBOOK_CELLS,
 ) -> str:
+    """The supplement's README. ``places`` (CSV path -> where the table is in the workbook) is given when the
+    workbook leaves a table out, splits one or cuts text: the table list then says where each table is."""
+    workbook = "and a sheet of `supplement.xlsx`."
+    if places is not None:
+        workbook = (
+            f"and, within what a spreadsheet opens, in `supplement.xlsx`: a table with more than {workbook_cells:,} "
+            f"cells is in its CSV file only, one with more than {EXCEL_ROWS:,} rows is split over numbered sheets, "
+            f"and text longer than {EXCEL_TEXT:,} characters is cut in the workbook (never in the CSV files). The "
+            "workbook's first sheet, Contents, and the column *workbook* below say where each table is."
+        )
     lines = [
         f"# Supplementary material: {title}",
         "",
@@ -325,16 +810,20 @@ def readme(
         "",
         "## Tables",
         "",
-        "Each table is a CSV file (UTF-8, comma-separated, header in row 1) in `tables/`, and a sheet of "
-        "`supplement.xlsx`. Every column is described in `data_dictionary.csv`; `datapackage.json` describes the "
-        "CSV files as a Frictionless data package. Text cells that a spreadsheet would read as a formula start "
-        "with an apostrophe.",
+        f"Each table is a CSV file (UTF-8, comma-separated, header in row 1) in `tables/`, {workbook} Every column "
+        "is described in `data_dictionary.csv`; `datapackage.json` describes the CSV files as a Frictionless data "
+        "package. Text cells that a spreadsheet would read as a formula start with an apostrophe.",
         "",
-        "| table | file | columns | rows |",
-        "|---|---|---:|---:|",
     ]
+    if places is None:
+        lines += ["| table | file | columns | rows |", "|---|---|---:|---:|"]
+    else:
+        lines += ["| table | file | columns | rows | workbook |", "|---|---|---:|---:|---|"]
     for spec, relpath, columns in entries:
-        lines.append(f"| {spec.label}: {spec.title} | `{relpath}` | {len(columns)} | {rows.get(relpath, '')} |")
+        line = f"| {spec.label}: {spec.title} | `{relpath}` | {len(columns)} | {rows.get(relpath, '')} |"
+        if places is not None:
+            line += f" {places.get(relpath, '')} |"
+        lines.append(line)
     lines += ["", "## Figures", "", "Each figure as SVG (vector, for the paper) and PNG at 300 dpi, in `figures/`:", ""]
     lines += [f"- `figures/{Path(f).stem}.svg`, `figures/{Path(f).stem}.png`" for f in figures]
     lines += [
