@@ -137,6 +137,16 @@ def test_forest_pages_are_deterministic(tmp_path):
     assert len(first) == 3 and first == second
 
 
+def test_pages_drawn_by_several_processes_are_the_same_files(tmp_path):
+    rows = pd.concat([many_results(75), many_results(20, group="Hope")])
+    alone = write_forest_plots(rows, tmp_path / "a", figure_rows=30)
+    shared = write_forest_plots(rows, tmp_path / "b", figure_rows=30, workers=3)
+    assert [p.name for p in alone] == [p.name for p in shared] and len(alone) == 4
+    for a, b in zip(alone, shared, strict=True):
+        assert a.read_bytes() == b.read_bytes()
+        assert a.with_suffix(".png").read_bytes() == b.with_suffix(".png").read_bytes()
+
+
 # --- AMSTAR-2 matrix --------------------------------------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ def main(snakemake):
         n_cases_threshold=snakemake.params.n_cases_threshold,
         outputs=dict(snakemake.output.items()),
         figure_rows=snakemake.params.figure_rows,
+        workers=snakemake.threads,
     )
 
 

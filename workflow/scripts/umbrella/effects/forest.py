@@ -221,26 +221,57 @@ def _draw_legend(fig, ax, ratings: set[str | None]) -> None:
     )
 
 
-def forest_figure(rows: pd.DataFrame, group: str, path: Path, figure_rows: int = FIGURE_ROWS) -> list[Path]:
+def forest_figure(
+    rows: pd.DataFrame, group: str, path: Path, figure_rows: int = FIGURE_ROWS, workers: int = 1
+) -> list[Path]:
     """A forest plot of one outcome group: one line per result with its review, AMSTAR-2 rating (colour and
     letter), k, n and the result as reported; the point and CI (and PI, where known) on the equivalent Hedges'
     g scale, oriented so that the intervention's side is on the right. More than ``figure_rows`` results go on
     pages of ``figure_rows`` (``path``, then ``-2``, ``-3``... before the suffix, see
     :func:`umbrella.effects.forest_files.page_file_names`), all with the x range of the whole group and "page i of
     n" in their title. Returns the paths written."""
+    pages = _page_tasks(rows, group, path, figure_rows)
+    draw_pages(pages, workers)
+    return [task[-1] for task in pages]
+
+
+def _page_tasks(rows: pd.DataFrame, group: str, path: Path, figure_rows: int) -> list[tuple]:
+    """What :func:`_save_page` needs for each page of one group's forest plot: (layout, title, x range,
+    ratings, path); an empty layout for a group without results."""
     pages = forest_page_layouts(rows, figure_rows)
     if not pages[0]:
-        draw_no_results(group, path)
-        return [path]
+        return [(None, group, None, None, path)]
     lines = [r for page in pages for r in page]
     xlim = _x_limits(lines)
     ratings = {r.rating for r in lines if r.kind == "result"}
     paths = [path.with_name(name) for name in page_file_names(path.name, len(pages))]
     title = group or UNGROUPED
-    for i, (layout, page_path) in enumerate(zip(pages, paths, strict=True), start=1):
-        page_title = title if len(pages) == 1 else f"{title} (page {i} of {len(pages)})"
-        save_svg(_draw_page(layout, page_title, xlim, ratings), page_path)
-    return paths
+    return [
+        (layout, title if len(pages) == 1 else f"{title} (page {i} of {len(pages)})", xlim, ratings, page_path)
+        for i, (layout, page_path) in enumerate(zip(pages, paths, strict=True), start=1)
+    ]
+
+
+def _save_page(task: tuple) -> None:
+    layout, title, xlim, ratings, path = task
+    if layout is None:
+        draw_no_results(title, path)
+    else:
+        save_svg(_draw_page(layout, title, xlim, ratings), path)
+
+
+def draw_pages(tasks: list[tuple], workers: int = 1) -> None:
+    """Draw and save every page; with ``workers`` > 1, in that many processes at once (each page is its own
+    file, so the bytes do not depend on the order in which they are drawn)."""
+    if workers <= 1 or len(tasks) <= 1:
+        for task in tasks:
+            _save_page(task)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(min(workers, len(tasks)), mp_context=multiprocessing.get_context("fork")) as pool:
+        list(pool.map(_save_page, tasks))
 
 
 def _draw_page(layout: list[ForestRow], title: str, xlim: tuple[float, float], ratings: set[str | None]) -> Figure:
@@ -257,14 +288,17 @@ def _draw_page(layout: list[ForestRow], title: str, xlim: tuple[float, float], r
     return fig
 
 
-def write_forest_plots(rows: pd.DataFrame, folder: Path, figure_rows: int = FIGURE_ROWS) -> list[Path]:
+def write_forest_plots(
+    rows: pd.DataFrame, folder: Path, figure_rows: int = FIGURE_ROWS, workers: int = 1
+) -> list[Path]:
     """Write ``forest_<slug>.svg`` per outcome group into ``folder`` (created), with further pages for groups of
     more than ``figure_rows`` results, and return the paths, in group order then page order; groups whose slugs
-    collide get ``_2``, ``_3`` ... in that order."""
+    collide get ``_2``, ``_3`` ... in that order. The pages are drawn by ``workers`` processes."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     groups = outcome_groups(rows)
-    paths: list[Path] = []
+    tasks: list[tuple] = []
     for group, name in forest_file_names(list(groups)).items():
-        paths += forest_figure(rows[(groups == group).to_numpy()], group, folder / name, figure_rows)
-    return paths
+        tasks += _page_tasks(rows[(groups == group).to_numpy()], group, folder / name, figure_rows)
+    draw_pages(tasks, workers)
+    return [task[-1] for task in tasks]

@@ -30,6 +30,7 @@ def run_effects(
     outputs: Mapping[str, str | Path],
     n_cases_threshold: int = 1000,
     figure_rows: int = FIGURE_ROWS,
+    workers: int = 1,
 ) -> None:
     """Write ``review_effects`` and ``outcome_summary`` tables, the forest plots (folder ``forest``) and the
     ``evidence_map`` figure; no figure draws more than ``figure_rows`` rows (forest plots go on pages, the
@@ -54,5 +55,5 @@ def run_effects(
     harmonised = harmonised.join(review_level_classes(harmonised, n_cases_threshold))
     write_table(harmonised[REVIEW_EFFECT_COLUMNS], outputs["review_effects"])
     write_table(outcome_summary(harmonised, conventions), outputs["outcome_summary"])
-    write_forest_plots(harmonised, Path(outputs["forest"]), figure_rows)
+    write_forest_plots(harmonised, Path(outputs["forest"]), figure_rows, workers)
     evidence_map(harmonised, Path(outputs["evidence_map"]), figure_rows)
