@@ -106,3 +106,11 @@ def memory(base_mb, per_input_mb):
 def minutes(base):
     """A job's runtime (minutes) for a scheduler: a base plus a minute per 10 MB of input, doubled on each retry."""
     return lambda wildcards, input, attempt: int(base + input.size_mb / 10) * attempt
+
+
+def parallel_when_large(sheet, threads=4, size_mb=0.05):
+    """Threads for a job that draws many figures in parallel processes: ``threads`` when ``sheet`` is larger than
+    ``size_mb`` (then its figures run to many pages), else one, so that small analyses keep their jobs side by
+    side."""
+    path = SHEET_FILES.get(sheet)
+    return threads if path and os.path.getsize(path) > size_mb * 1e6 else 1

@@ -11,7 +11,7 @@ rule summarise_effects:
         figure_rows=config["scale"]["figure_rows"],
     benchmark:
         "logs/benchmarks/summarise_effects.tsv"
-    threads: 4  # the forest plots' pages are drawn in parallel
+    threads: parallel_when_large("effects")
     resources:
         mem_mb=memory(1000, 20),
         runtime=minutes(10),

@@ -10,6 +10,7 @@ rule extract_reviews:
         published=config["published"],
     benchmark:
         "logs/benchmarks/extract_reviews.tsv"
+    priority: 1  # every later stage needs it
     threads: 1
     resources:
         mem_mb=1000,

@@ -44,3 +44,8 @@ def review_label(reviews: pd.DataFrame) -> pd.Series:
     label = label.where((author != "") & (year != ""), reviews["review_id"])
     shared = label.duplicated(keep=False) & label.ne(reviews["review_id"])
     return label.where(~shared, label + " (" + reviews["review_id"] + ")")
+
+
+#: Default rows of one figure (config ``scale.figure_rows``): forest plots split into pages of this many results,
+#: the AMSTAR-2 matrix turns compact above this many reviews.
+FIGURE_ROWS = 60

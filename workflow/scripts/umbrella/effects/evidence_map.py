@@ -19,9 +19,8 @@ from matplotlib.transforms import offset_copy
 
 from umbrella.core.plots import RATING_STYLE, figure, save_svg
 from umbrella.core.registry import registry
-from umbrella.core.vocabulary import RATING_LABELS
+from umbrella.core.vocabulary import FIGURE_ROWS, RATING_LABELS
 from umbrella.effects.figure_common import (
-    FIGURE_ROWS,
     cell_int,
     cell_text,
     column_or_blank,

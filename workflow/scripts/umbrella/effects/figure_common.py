@@ -19,9 +19,6 @@ from umbrella.core.vocabulary import RATING_LABELS
 #: Style of a result whose review has no AMSTAR-2 rating (not one of RATING_STYLE's keys).
 NOT_RATED = ("\u2013", "#FFFFFF")
 UNGROUPED = "Ungrouped"
-#: Rows a figure draws at most unless the config says otherwise (``scale.figure_rows``): forest plot pages hold
-#: this many results, the evidence map this many reviews, the umbrella forest plot this many meta-analyses.
-FIGURE_ROWS = 60
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -18,8 +18,8 @@ from matplotlib.lines import Line2D
 from matplotlib.transforms import blended_transform_factory, offset_copy
 
 from umbrella.core.plots import figure, save_svg
+from umbrella.core.vocabulary import FIGURE_ROWS
 from umbrella.effects.figure_common import (
-    FIGURE_ROWS,
     UNGROUPED,
     draw_no_results,
     outcome_groups,

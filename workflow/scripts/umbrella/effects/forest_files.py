@@ -13,7 +13,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 
-from umbrella.effects.figure_common import FIGURE_ROWS
+from umbrella.core.vocabulary import FIGURE_ROWS
 
 
 def group_slug(group: str) -> str:

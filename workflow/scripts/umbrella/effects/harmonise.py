@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from umbrella.core.vocabulary import LOGIT_SCALE, RATIO_MEASURES, Z975
 from umbrella.effects.printed_p import parse_p, printed_p_mismatch
@@ -85,6 +84,8 @@ class Recomputed:
 
 def _recompute(df: pd.DataFrame) -> Recomputed:
     """SE = (upper − lower) / (2·z) on the analysis scale, then z = estimate / SE and the two-sided p-value."""
+    from scipy import stats  # imported where used: the report needs none of it
+
     measure = df["measure"].astype(object)
     ratio = measure.isin(list(RATIO_MEASURES)).to_numpy()
     est = df["estimate"].to_numpy(dtype=float)
@@ -222,6 +223,8 @@ def _prediction_interval(
     y: np.ndarray, se: np.ndarray, tau2: np.ndarray, k: pd.Series, method: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """est ± q·sqrt(SE² + tau²), q a t quantile with k − 1 or k − 2 df, or the normal quantile."""
+    from scipy import stats  # imported where used: the report needs none of it
+
     k = k.astype(float).to_numpy()
     if method not in PI_METHODS:
         raise ValueError(f"prediction_interval must be one of {', '.join(PI_METHODS)}, not {method!r}")

@@ -11,7 +11,6 @@ import re
 import warnings
 
 import numpy as np
-from scipy import stats
 
 _P_PATTERN = re.compile(r"^\s*(?:p\s*)?(?P<rel>[<>=\u2264\u2265]{0,2})\s*(?P<num>\d*\.?\d+(?:e-?\d+)?)\s*$", re.I)
 #: Relation as printed -> "=", "<" or ">" (``<=`` read as ``<``, ``>=`` as ``>``).
@@ -57,6 +56,8 @@ def p_from_interval(
     est: np.ndarray, lo: np.ndarray, hi: np.ndarray, zcrit: np.ndarray, ratio: np.ndarray
 ) -> np.ndarray:
     """Two-sided p-values from estimates and confidence limits (log scale for ratios); NaN or inf where unusable."""
+    from scipy import stats  # imported where used: the report needs none of it
+
     with np.errstate(divide="ignore", invalid="ignore"):
         y = np.where(ratio, np.log(est), est)
         se = (np.where(ratio, np.log(hi), hi) - np.where(ratio, np.log(lo), lo)) / (2 * zcrit)

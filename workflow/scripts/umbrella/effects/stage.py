@@ -9,10 +9,9 @@ import pandas as pd
 
 from umbrella.core.sheets import column_types
 from umbrella.core.tables import output_columns, read_table, write_table
-from umbrella.core.vocabulary import review_label
+from umbrella.core.vocabulary import FIGURE_ROWS, review_label
 from umbrella.effects.evidence_class import review_level_classes
 from umbrella.effects.evidence_map import evidence_map
-from umbrella.effects.figure_common import FIGURE_ROWS
 from umbrella.effects.forest import write_forest_plots
 from umbrella.effects.harmonise import harmonise
 from umbrella.effects.settings import EffectSettings

@@ -15,7 +15,7 @@ from matplotlib.patches import Patch, Rectangle
 
 from umbrella.core.plots import OKABE_ITO, RATING_STYLE, figure, save_svg
 from umbrella.core.registry import registry
-from umbrella.core.vocabulary import RATING_LABELS, RATING_RANK, RATINGS
+from umbrella.core.vocabulary import FIGURE_ROWS, RATING_LABELS, RATING_RANK, RATINGS
 from umbrella.quality.rating import ITEMS, RatingRule
 
 #: Answer -> (label, colour, marker, hatch); markers and hatches keep the figures readable in greyscale.
@@ -36,10 +36,6 @@ def order_reviews(ratings: pd.DataFrame) -> pd.DataFrame:
 
 #: Where the overall rating stands, right of item 16.
 OVERALL_X = 17.6
-
-
-#: Reviews the matrix draws one labelled row each for; beyond, it is a compact grid (config ``scale.figure_rows``).
-FIGURE_ROWS = 60
 
 
 def matrix_figure(

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from umbrella.core.sheets import column_types
 from umbrella.core.tables import read_table, write_table
-from umbrella.core.vocabulary import review_label
-from umbrella.quality.figures import FIGURE_ROWS, items_figure, matrix_figure, ratings_figure
+from umbrella.core.vocabulary import FIGURE_ROWS, review_label
+from umbrella.quality.figures import items_figure, matrix_figure, ratings_figure
 from umbrella.quality.rating import RatingRule, answer_matrix, assess, consensus_answers
 
 

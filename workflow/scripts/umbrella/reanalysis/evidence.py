@@ -19,7 +19,6 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from umbrella.core.vocabulary import RATIO_MEASURES
 from umbrella.reanalysis.pooled_values import join_notes, numeric
@@ -129,6 +128,8 @@ def power_d(n1: np.ndarray, n2: np.ndarray, d: float) -> np.ndarray:
     """Power of a two-sided two-sample t test at α = 0.05 to detect a standardised difference ``d`` with group
     sizes n1 and n2 (non-central t with n1 + n2 − 2 df; as metaumbrella's imprecision criterion, after
     the `pwr` package)."""
+    from scipy import stats  # imported where used: the report needs none of it
+
     n1, n2 = np.asarray(n1, dtype=float), np.asarray(n2, dtype=float)
     df = n1 + n2 - 2
     ok = np.isfinite(df) & (df > 0) & (n1 > 0) & (n2 > 0)

@@ -10,8 +10,7 @@ from matplotlib.patches import Patch
 
 from umbrella.core.plots import OKABE_ITO, figure, save_svg
 from umbrella.core.registry import registry
-from umbrella.core.vocabulary import LOGIT_SCALE, RATIO_MEASURES
-from umbrella.effects.figure_common import FIGURE_ROWS
+from umbrella.core.vocabulary import FIGURE_ROWS, LOGIT_SCALE, RATIO_MEASURES
 
 CLASS_STYLE = {
     "I": OKABE_ITO["blue"],

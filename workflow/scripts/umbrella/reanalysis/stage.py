@@ -7,8 +7,7 @@ from pathlib import Path
 
 from umbrella.core.sheets import column_types
 from umbrella.core.tables import read_table, write_table
-from umbrella.core.vocabulary import review_label
-from umbrella.effects.figure_common import FIGURE_ROWS
+from umbrella.core.vocabulary import FIGURE_ROWS, review_label
 from umbrella.reanalysis.analysis import STUDY_COLUMNS, reanalyse
 from umbrella.reanalysis.figures import umbrella_forest
 from umbrella.reanalysis.settings import MetaSettings
