@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
+import numpy as np
 import pandas as pd
 
 FLOAT_FORMAT = "%.10g"
@@ -38,12 +41,32 @@ def atomic_open(path: str | Path) -> Iterator[TextIO]:
 def write_table(df: pd.DataFrame, path: str | Path) -> None:
     """Write a CSV that depends only on the table: UTF-8, ``,``, LF, no index, floats as ``%.10g``,
     booleans as ``true``/``false``, missing values blank; written atomically (:func:`atomic_open`)."""
-    out = df.copy()
-    for col in out.columns:
-        if _holds_booleans(out[col]):
-            out[col] = out[col].map(lambda v: "" if v is None or v is pd.NA else ("true" if v else "false"))
     with atomic_open(path) as fh:
-        out.to_csv(fh, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+        write_rows(df, fh, header=True)
+
+
+def write_rows(table: pd.DataFrame, fh: TextIO, header: bool = True) -> None:
+    """Write ``table``'s rows (and its header row when ``header``) to ``fh`` as :func:`write_table` lays them out
+    (``csv`` quoting, booleans as true/false, floats as ``%.10g``, missing values blank). Columns of numbers,
+    booleans and text are formatted one distinct value at a time, so millions of rows take seconds; a table with
+    any other kind of column goes through pandas' ``to_csv``."""
+    fields = [_csv_column(table.iloc[:, j]) for j in range(table.shape[1])]
+    if not fields or any(f is None for f in fields):
+        out = table.copy()
+        for col in out.columns:
+            if _holds_booleans(out[col]):
+                out[col] = out[col].map(lambda v: "" if v is None or v is pd.NA else ("true" if v else "false"))
+        out.to_csv(fh, index=False, header=header, float_format=FLOAT_FORMAT, lineterminator="\n")
+        return
+    if header:
+        csv.writer(fh, lineterminator="\n").writerow(list(table.columns))
+    if len(fields) == 1:
+        lines = [f if f else '""' for f in fields[0]]  # the csv module quotes a lone empty field
+    else:
+        lines = [",".join(row) for row in zip(*fields, strict=True)]
+    if lines:
+        fh.write("\n".join(lines))
+        fh.write("\n")
 
 
 def _holds_booleans(column: pd.Series) -> bool:
@@ -56,6 +79,49 @@ def _holds_booleans(column: pd.Series) -> bool:
     if kind in ("string", "empty", "integer", "floating", "decimal", "bytes"):
         return False
     return bool(column.map(lambda v: isinstance(v, bool)).any())
+
+
+def take(values: list[Any], codes: np.ndarray, missing: Any) -> np.ndarray:
+    """``values[code]`` for each code, ``missing`` for code -1 (as :func:`pandas.factorize` marks it)."""
+    table = np.empty(len(values) + 1, dtype=object)
+    table[: len(values)] = values
+    table[-1] = missing
+    return table[codes]
+
+
+def _csv_column(values: pd.Series) -> list[str] | None:
+    """A column's CSV fields, or None for a column type not handled here."""
+    kind = values.dtype.kind
+    if kind == "b":
+        flags = values.to_numpy(dtype=bool, na_value=False)
+        return np.where(values.isna().to_numpy(), "", np.where(flags, "true", "false")).astype(object).tolist()
+    if kind in "iu":
+        codes, uniques = pd.factorize(values)
+        return take([str(int(v)) for v in uniques], codes, "").tolist()
+    if kind == "f" and not isinstance(values.dtype, pd.api.extensions.ExtensionDtype):
+        floats = values.to_numpy(dtype="float64")
+        codes, uniques = pd.factorize(floats.view(np.int64))  # by bits: 0.0 and -0.0 print differently
+        texts = ["" if x != x else FLOAT_FORMAT % x for x in uniques.view(np.float64).tolist()]
+        return take(texts, codes, "").tolist()
+    if values.dtype == object or pd.api.types.is_string_dtype(values):
+        codes, uniques = pd.factorize(values)
+        if not all(type(v) is str for v in uniques):
+            return None
+        return take(_csv_fields(list(uniques)), codes, "").tolist()
+    return None
+
+
+def _csv_fields(texts: Sequence[str]) -> list[str]:
+    """Each text as the ``csv`` module writes it as one field of a row (quoted where it must be)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    out = []
+    for text in texts:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow((text, ""))
+        out.append(buffer.getvalue()[:-2])  # less the delimiter and empty field after it, and the line end
+    return out
 
 
 def read_table(path: str | Path, types: Mapping[str, str] | None = None) -> pd.DataFrame:

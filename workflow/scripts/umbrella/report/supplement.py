@@ -16,7 +16,6 @@ the tables bound for the workbook are held in memory whole.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import math
@@ -27,14 +26,14 @@ import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from umbrella.core.datasets import SHEETS, sha256_of
 from umbrella.core.sheets import load_schema
-from umbrella.core.tables import FLOAT_FORMAT, atomic_open, output_dictionary, write_table
+from umbrella.core.tables import atomic_open, output_dictionary, take, write_rows, write_table
 
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 FIXED_ISO = "1980-01-01T00:00:00Z"
@@ -424,7 +423,7 @@ def _column_xml(values: pd.Series, letter: str, rows: list[str]) -> list[str]:
             else '" t="inlineStr"></c>'  # openpyxl writes no text element for ''
             for v in uniques
         ]
-    cells = _take(tails, codes, None).tolist()
+    cells = take(tails, codes, None).tolist()
     return ["" if t is None else '<c r="' + letter + r + t for r, t in zip(rows, cells, strict=True)]
 
 
@@ -630,7 +629,7 @@ def _write_table(
     with reader, atomic_open(folder / relpath) as fh:
         for i, chunk in enumerate(reader):  # a header-only file gives one empty chunk
             safe = _converted(chunk, types, parse)
-            _write_csv(safe, fh, header=i == 0)
+            write_rows(safe, fh, header=i == 0)
             rows += len(safe)
             if kept is not None:
                 kept.append(safe)
@@ -668,73 +667,7 @@ def _text(values: pd.Series) -> pd.Series:
 def _by_value(values: pd.Series, func: Any, missing: Any) -> np.ndarray:
     """``func`` of each cell (``missing`` where missing), called once for each distinct value."""
     codes, uniques = pd.factorize(values)
-    return _take([func(v) for v in uniques], codes, missing)
-
-
-def _take(values: list[Any], codes: np.ndarray, missing: Any) -> np.ndarray:
-    """``values[code]`` for each code, ``missing`` for code -1 (as :func:`pandas.factorize` marks it)."""
-    table = np.empty(len(values) + 1, dtype=object)
-    table[: len(values)] = values
-    table[-1] = missing
-    return table[codes]
-
-
-def _write_csv(table: pd.DataFrame, fh: TextIO, header: bool) -> None:
-    """Rows of a typed table, byte for byte as :func:`umbrella.core.tables.write_table` writes them (``csv``
-    quoting, booleans as true/false, floats as ``%.10g``, missing values blank), each distinct value formatted
-    once; tables with other column types go through ``write_table``'s own route."""
-    fields = [_csv_column(table.iloc[:, j]) for j in range(table.shape[1])]
-    if not fields or any(f is None for f in fields):
-        out = table.copy(deep=False)
-        for col in out.columns:
-            if pd.api.types.is_bool_dtype(out[col]) or out[col].map(lambda v: isinstance(v, bool)).any():
-                out[col] = out[col].map(lambda v: "" if v is None or v is pd.NA else ("true" if v else "false"))
-        out.to_csv(fh, index=False, header=header, float_format=FLOAT_FORMAT, lineterminator="\n")
-        return
-    if header:
-        csv.writer(fh, lineterminator="\n").writerow(list(table.columns))
-    if len(fields) == 1:
-        lines = [f if f else '""' for f in fields[0]]  # the csv module quotes a lone empty field
-    else:
-        lines = [",".join(row) for row in zip(*fields, strict=True)]
-    if lines:
-        fh.write("\n".join(lines))
-        fh.write("\n")
-
-
-def _csv_column(values: pd.Series) -> list[str] | None:
-    """A column's CSV fields, or None for a column type not handled here."""
-    kind = values.dtype.kind
-    if kind == "b":
-        flags = values.to_numpy(dtype=bool, na_value=False)
-        return np.where(values.isna().to_numpy(), "", np.where(flags, "true", "false")).astype(object).tolist()
-    if kind in "iu":
-        codes, uniques = pd.factorize(values)
-        return _take([str(int(v)) for v in uniques], codes, "").tolist()
-    if kind == "f" and not isinstance(values.dtype, pd.api.extensions.ExtensionDtype):
-        floats = values.to_numpy(dtype="float64")
-        codes, uniques = pd.factorize(floats.view(np.int64))  # by bits: 0.0 and -0.0 print differently
-        texts = ["" if x != x else FLOAT_FORMAT % x for x in uniques.view(np.float64).tolist()]
-        return _take(texts, codes, "").tolist()
-    if values.dtype == object or pd.api.types.is_string_dtype(values):
-        codes, uniques = pd.factorize(values)
-        if not all(type(v) is str for v in uniques):
-            return None
-        return _take(_csv_fields(list(uniques)), codes, "").tolist()
-    return None
-
-
-def _csv_fields(texts: Sequence[str]) -> list[str]:
-    """Each text as the ``csv`` module writes it as one field of a row (quoted where it must be)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    out = []
-    for text in texts:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow((text, ""))
-        out.append(buffer.getvalue()[:-2])  # less the delimiter and empty field after it, and the line end
-    return out
+    return take([func(v) for v in uniques], codes, missing)
 
 
 def data_dictionary(entries: Sequence[tuple[TableSpec, str, list[dict[str, Any]]]]) -> pd.DataFrame:
