@@ -150,6 +150,14 @@ def test_long_tables_show_their_first_rows_and_say_where_the_rest_is(tmp_path: P
     html = html_for(folder, scale={"report_rows": 10})
     characteristics = html.split('<section id="included">', 1)[1].split("</section>", 1)[0]
     assert "Author009" in characteristics and "Author010" not in characteristics
-    assert "The first 10 of 25 rows; the whole table is S1 in the supplement." in html
+    note = "Below: the first 10 of 25 rows (the whole table is S1 in the supplement)"
+    assert note in characteristics and characteristics.index(note) < characteristics.index("Author000")
     complete = html_for(folder)  # the default shows up to 200 rows
-    assert "Author024" in complete and "The first" not in complete
+    assert "Author024" in complete and "Below: the first" not in complete
+
+
+def test_a_long_list_of_review_ids_is_cut_with_a_count() -> None:
+    from umbrella.report.html import first_ids
+
+    assert first_ids("A;B;C", limit=3) == "A;B;C" and first_ids(None) is None
+    assert first_ids(";".join(f"R{i}" for i in range(1025)), limit=2) == "R0;R1; … and 1,023 more"

@@ -4,6 +4,7 @@ from umbrella.core.runner import run
 def main(snakemake):
     from pathlib import Path
 
+    from umbrella.effects.forest_files import page_order
     from umbrella.report.supplement import TableSpec, build_supplement
 
     specs = [
@@ -12,7 +13,7 @@ def main(snakemake):
     ]
     figures = list(snakemake.input.figures)
     for folder in snakemake.input.folders:  # folders of figures, e.g. one forest plot per outcome group
-        figures += sorted(str(p) for p in Path(str(folder)).glob("*.svg"))
+        figures += sorted((str(p) for p in Path(str(folder)).glob("*.svg")), key=page_order)
     build_supplement(
         specs,
         figures,

@@ -62,3 +62,11 @@ def forest_pages(groups: Iterable[str], figure_rows: int = FIGURE_ROWS) -> dict[
         group: page_file_names(name, page_count(counts[group], figure_rows))
         for group, name in forest_file_names(list(counts)).items()
     }
+
+
+def page_order(path: str) -> tuple[str, int]:
+    """Sort key of figure files that puts the pages of a figure in page order: ``forest_hope.svg``,
+    ``forest_hope-2.svg`` ... ``forest_hope-10.svg``, then the next figure."""
+    stem = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    base, dash, page = stem.rpartition("-")
+    return (base, int(page)) if dash and page.isdigit() else (stem, 1)

@@ -20,7 +20,7 @@ from umbrella.core.datasets import SHEETS, sha256_of
 from umbrella.core.registry import conditions, supplement_labels
 from umbrella.core.sheets import column_types, load_schema
 from umbrella.core.tables import atomic_open, output_dictionary, output_types, read_table
-from umbrella.core.vocabulary import RATING_LABELS, REVIEW_TYPES, review_label
+from umbrella.core.vocabulary import FIGURE_ROWS, RATING_LABELS, REVIEW_TYPES, review_label
 from umbrella.report.section_contexts import (
     effects_context,
     overlap_context,
@@ -113,6 +113,7 @@ def build_context(
         "limitations": list(config.get("limitations") or []),
         "supplement": supplement_labels(conditions(present, config.get("prisma"))),
         "row_limit": int((config.get("scale") or {}).get("report_rows", 200)),
+        "figure_rows": int((config.get("scale") or {}).get("figure_rows", FIGURE_ROWS)),
         "gaps": gaps,
         "versions": _versions(),
     }
@@ -225,6 +226,7 @@ def render(context: Mapping[str, Any], template: str | Path, css: str | Path) ->
         lstrip_blocks=True,
     )
     env.filters["num"] = _num
+    env.filters["first_ids"] = first_ids
     env.filters["pval"] = p_text
     env.filters["minus"] = lambda text: str(text).replace("-", "\u2212")
     css_text = Path(css).read_text(encoding="utf-8")
@@ -285,6 +287,16 @@ def _types(name: str, path: str | Path) -> dict[str, str] | None:
     if name in output_dictionary() and "columns" in output_dictionary()[name]:
         return output_types(name)
     return None
+
+
+def first_ids(text: str | None, limit: int = 20) -> str | None:
+    """A ``;``-separated list of review ids as it is, or its first ``limit`` ids and how many more."""
+    if not text:
+        return text
+    ids = str(text).split(";")
+    if len(ids) <= limit:
+        return text
+    return ";".join(ids[:limit]) + f"; … and {len(ids) - limit:,} more"
 
 
 def svg_data_uri(path: str | Path) -> str:

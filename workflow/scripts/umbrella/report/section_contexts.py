@@ -115,6 +115,7 @@ def effects_context(
     if not out["built"]:
         return out
     rows = tables["review_effects"].assign(outcome_group=lambda d: d["outcome_group"].fillna("Ungrouped"))
+    out["n_reviews"] = int(rows["review_id"].nunique())
     summary = tables["outcome_summary"]
     forests = figure_dirs.get("forest", {})
     overlap_by_group = {}
