@@ -193,3 +193,21 @@ def hostile_run(simulated_run: Path, copy_run: Callable[[Path], Path]) -> Iterat
     result = snakemake(work, "--cores", "2", "--configfile", "config/simulated.yaml")
     assert result.returncode == 0, result.stderr[-3000:]
     yield from shared(work)
+
+
+@pytest.fixture
+def captured(monkeypatch: pytest.MonkeyPatch) -> list:
+    """The figures the figure modules save, in order (they are still written)."""
+    from umbrella.effects import evidence_map, figure_common, forest
+    from umbrella.reanalysis import figures as reanalysis_figures
+
+    figures = []
+    save = forest.save_svg
+
+    def keep(fig, path):
+        figures.append(fig)
+        save(fig, path)
+
+    for module in (forest, evidence_map, figure_common, reanalysis_figures):
+        monkeypatch.setattr(module, "save_svg", keep)
+    return figures

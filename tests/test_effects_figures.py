@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import umbrella.effects.evidence_map as evidence_map_module
-import umbrella.effects.figure_common as figure_common
 import umbrella.effects.forest as forest
 from umbrella.effects.evidence_map import evidence_map
 from umbrella.effects.forest import forest_figure, write_forest_plots
@@ -174,21 +172,6 @@ def test_empty_layout():
 
 
 # --- forest figure ----------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def captured(monkeypatch):
-    """Capture the figure forest_figure / evidence_map would save, still writing it."""
-    figures = []
-    save = forest.save_svg
-
-    def keep(fig, path):
-        figures.append(fig)
-        save(fig, path)
-
-    for module in (forest, evidence_map_module, figure_common):
-        monkeypatch.setattr(module, "save_svg", keep)
-    return figures
 
 
 def test_benefit_is_on_the_right(rows, tmp_path, captured):

@@ -7,10 +7,6 @@ import math
 
 import numpy as np
 import pandas as pd
-import pytest
-import umbrella.effects.evidence_map as evidence_map_module
-import umbrella.effects.forest as forest
-import umbrella.reanalysis.figures as reanalysis_figures
 from matplotlib.image import AxesImage
 from PIL import Image
 from test_effects_figures import COLUMNS, result
@@ -27,21 +23,6 @@ from umbrella.reanalysis.figures import most_studies, umbrella_forest
 def supplement_label(key: str) -> str:
     (label,) = [o.supplement["label"] for o in registry() if o.key == key]
     return label
-
-
-@pytest.fixture
-def captured(monkeypatch):
-    """The figures the modules save (still writing them)."""
-    figures = []
-    save = forest.save_svg
-
-    def keep(fig, path):
-        figures.append(fig)
-        save(fig, path)
-
-    for module in (forest, evidence_map_module, reanalysis_figures):
-        monkeypatch.setattr(module, "save_svg", keep)
-    return figures
 
 
 def many_results(n: int, group: str = "Depression", reviews: int | None = None) -> pd.DataFrame:
