@@ -37,9 +37,16 @@ HEADER = """\
 edit the schemas, not this page. -->
 
 An analysis reads one folder of sheets, named by `data:` in the config (e.g. `data/raw/cooper2024`). Each sheet
-is a file `<sheet>.csv` (UTF-8, comma-separated, header in row 1) or `<sheet>.xlsx` (first worksheet) with the
-columns below. Only `reviews` is required; the others switch on the stages that use them. Other files in the
-folder are ignored, except one named like a sheet (e.g. `effect.csv`), which is reported as a likely typo.
+is a file `<sheet>.csv` (UTF-8, comma-separated, header in row 1) or `<sheet>.xlsx` (its worksheet named after the
+sheet, else its first) with the columns below. Only `reviews` is required; the others switch on the stages that
+use them. Other files in the folder are ignored, except one named like a sheet (e.g. `effect.csv`), which is
+reported as a likely typo.
+
+`data:` may instead name one workbook (e.g. `data/raw/myreview.xlsx`) whose worksheets are the sheets, each named
+after its sheet (case, spaces, `_` and `-` do not matter: `Study effects` = `study_effects`). A worksheet whose
+name starts with `_`, or is `README`, `notes`, `instructions`, `codebook` or `lists`, is not read; any other name
+is reported, with the sheet names allowed. Problems then name the worksheet too: `myreview.xlsx, worksheet
+'effects', row 3, column se`.
 
 How cells are read:
 - Column names are matched without regard to case or spaces (`Review ID` = `review_id`). Columns not listed

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import re
+import zipfile
+from functools import lru_cache
 from pathlib import Path
+from xml.etree import ElementTree
 
 from umbrella.core.errors import Problem
 
@@ -21,17 +25,32 @@ SHEETS: tuple[str, ...] = (
 )
 OPTIONAL_SHEETS: tuple[str, ...] = SHEETS[1:]
 EXTENSIONS: tuple[str, ...] = (".csv", ".xlsx")
+#: Worksheets of a one-workbook dataset that are not read: a name starting with this prefix (``_notes``), or one
+#: of :data:`IGNORED_WORKSHEETS` (in any case, with or without spaces: `Read me`).
+IGNORED_PREFIX = "_"
+IGNORED_WORKSHEETS: tuple[str, ...] = ("readme", "notes", "instructions", "codebook", "lists")
 
 
-def find_sheets(data_dir: str | Path) -> tuple[dict[str, Path], list[Problem]]:
-    """Map each sheet present in ``data_dir`` to its file (``<sheet>.csv`` or ``<sheet>.xlsx``, any case).
+def find_sheets(data: str | Path) -> tuple[dict[str, Path], list[Problem]]:
+    """Map each sheet present in ``data`` to its file.
 
-    Returns the mapping (in :data:`SHEETS` order) and the problems found: a missing folder, a missing
-    ``reviews`` sheet, or a sheet given twice (as CSV and as XLSX). Other files in the folder are ignored.
+    ``data`` is a folder of ``<sheet>.csv`` or ``<sheet>.xlsx`` files (any case; other files are ignored), or
+    one ``.xlsx`` workbook whose worksheets are named after the sheets (see :func:`find_worksheets`); with a
+    workbook, every sheet present maps to that one file. Returns the mapping (in :data:`SHEETS` order) and the
+    problems found: a missing folder, a missing ``reviews`` sheet, or a sheet given twice (as CSV and as XLSX).
     """
-    data_dir = Path(data_dir)
+    data_dir = Path(data)
+    if data_dir.is_file():
+        if data_dir.suffix.lower() == ".xlsx":
+            return find_worksheets(data_dir)
+        return {}, [Problem(str(data_dir), message="`data:` must be a folder of sheets or one .xlsx workbook of them")]
     if not data_dir.is_dir():
-        return {}, [Problem(str(data_dir), message="the data folder does not exist (see `data:` in the config)")]
+        return {}, [
+            Problem(
+                str(data_dir),
+                message="the data folder (or .xlsx workbook) does not exist (see `data:` in the config)",
+            )
+        ]
     by_stem: dict[str, list[Path]] = {}
     for path in sorted(data_dir.iterdir()):
         if path.is_file() and path.suffix.lower() in EXTENSIONS and not path.name.startswith(("~$", ".")):
@@ -64,6 +83,110 @@ def find_sheets(data_dir: str | Path) -> tuple[dict[str, Path], list[Problem]]:
             )
         )
     return found, problems
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[\s_\-]+", "", str(name).lower())
+
+
+_SHEET_KEYS = {_key(sheet): sheet for sheet in SHEETS}
+
+
+def sheet_named(name: str) -> str | None:
+    """The sheet a worksheet's name stands for, if any: case, spaces, underscores and hyphens do not matter
+    (`Study effects`, `AMSTAR 2`, `citation-matrix`)."""
+    return _SHEET_KEYS.get(_key(name))
+
+
+def find_worksheets(workbook: str | Path) -> tuple[dict[str, Path], list[Problem]]:
+    """Map each sheet present in ``workbook`` (one ``.xlsx`` holding every sheet) to that file.
+
+    A worksheet is the sheet it is named after (see :func:`sheet_named`). Worksheets whose name starts with
+    :data:`IGNORED_PREFIX` or is one of :data:`IGNORED_WORKSHEETS` are not read. Problems: a workbook that
+    cannot be opened, a worksheet whose name is not a sheet (naming the close sheet name, if any, and the
+    allowed names), a sheet given by two worksheets, and a missing ``reviews`` worksheet.
+    """
+    workbook = Path(workbook)
+    file = str(workbook)
+    try:
+        names = worksheet_names(workbook)
+    except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError) as exc:
+        return {}, [Problem(file, message=f"cannot be read as an .xlsx workbook: {type(exc).__name__}: {exc}")]
+    allowed = ", ".join(SHEETS)
+    keep = f"start its name with {IGNORED_PREFIX!r} to keep it in the workbook unread"
+    by_sheet: dict[str, list[str]] = {}
+    problems: list[Problem] = []
+    for name in names:
+        sheet = sheet_named(name)
+        if sheet:
+            by_sheet.setdefault(sheet, []).append(name)
+        elif name.strip().startswith(IGNORED_PREFIX) or _key(name) in IGNORED_WORKSHEETS:
+            continue
+        else:
+            close = difflib.get_close_matches(name.strip().lower(), SHEETS, n=1, cutoff=0.75)
+            hint = f"rename it to {close[0]!r} if it is the {close[0]} sheet, or {keep}" if close else keep
+            problems.append(
+                Problem(
+                    file,
+                    message=f"worksheet {name!r} is not a sheet name; {hint} (sheet names: {allowed})",
+                )
+            )
+    found: dict[str, Path] = {}
+    for sheet in SHEETS:
+        given = by_sheet.get(sheet, [])
+        if len(given) > 1:
+            shown = " and ".join(repr(n) for n in given)
+            problems.append(Problem(file, message=f"sheet {sheet!r} is given twice (worksheets {shown}); keep one"))
+        elif given:
+            found[sheet] = workbook
+    if "reviews" not in by_sheet:
+        present = ", ".join(repr(n) for n in names) or "none"
+        problems.append(
+            Problem(
+                file,
+                message=f"the required worksheet `reviews` is missing; found worksheets: {present} "
+                f"(sheet names: {allowed})",
+            )
+        )
+    return found, problems
+
+
+def worksheet_of(sheet: str, path: str | Path) -> str | None:
+    """The worksheet of the ``.xlsx`` file ``path`` that holds ``sheet``: the one named after it (see
+    :func:`sheet_named`); ``None`` (its first worksheet) when none is, and for a CSV file or a
+    workbook that cannot be opened (reading it then says why)."""
+    path = Path(path)
+    if path.suffix.lower() != ".xlsx":
+        return None
+    try:
+        names = worksheet_names(path)
+    except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError):
+        return None
+    return next((n for n in names if sheet_named(n) == sheet), None)
+
+
+def sheet_display(sheet: str, path: str | Path) -> str:
+    """How problems name where ``sheet`` is: its file, and the worksheet when a workbook holds several sheets
+    (``data/review.xlsx, worksheet 'effects'``)."""
+    worksheet = worksheet_of(sheet, path)
+    if worksheet is None or (sheet_named(Path(path).stem) == sheet and worksheet_names(Path(path))[0] == worksheet):
+        return str(path)
+    return f"{path}, worksheet {worksheet!r}"
+
+
+def worksheet_names(path: Path) -> list[str]:
+    """The names of an ``.xlsx`` workbook's worksheets, in order, read from its index only (fast on any size)."""
+    stat = path.stat()
+    return list(_worksheet_names(str(path.resolve()), stat.st_mtime_ns, stat.st_size))
+
+
+@lru_cache(maxsize=32)
+def _worksheet_names(path: str, mtime_ns: int, size: int) -> tuple[str, ...]:
+    with zipfile.ZipFile(path) as zf:
+        root = ElementTree.fromstring(zf.read("xl/workbook.xml"))
+    ns = root.tag.partition("}")[0] + "}" if root.tag.startswith("{") else ""
+    sheets = root.find(f"{ns}sheets")
+    return tuple(el.get("name", "") for el in ([] if sheets is None else sheets.findall(f"{ns}sheet")))
 
 
 def sha256_of(path: str | Path) -> str:

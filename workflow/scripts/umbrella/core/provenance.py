@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from umbrella import __version__
-from umbrella.core.datasets import sha256_of
+from umbrella.core.datasets import sha256_of, sheet_display, worksheet_of
 
 PACKAGES = (
     "snakemake",
@@ -58,13 +58,22 @@ def versions() -> dict[str, str]:
 
 
 def provenance(sheets: Mapping[str, str | Path], configs: Iterable[str | Path], git: Mapping[str, Any]) -> dict:
-    """The provenance record written to ``results/provenance.json``."""
+    """The provenance record written to ``results/provenance.json``; a sheet read from a workbook that holds
+    several sheets names its worksheet."""
     return {
-        "sheets": {name: {"file": str(path), "sha256": sha256_of(path)} for name, path in sheets.items()},
+        "sheets": {name: _sheet_record(name, path) for name, path in sheets.items()},
         "config": [{"file": str(path), "sha256": sha256_of(path)} for path in configs],
         "software": versions(),
         "git": dict(git),
     }
+
+
+def _sheet_record(name: str, path: str | Path) -> dict[str, str]:
+    record = {"file": str(path), "sha256": sha256_of(path)}
+    worksheet = worksheet_of(name, path)
+    if worksheet is not None and sheet_display(name, path) != str(path):
+        record["worksheet"] = worksheet
+    return record
 
 
 def write_provenance(record: Mapping, path: str | Path) -> None:

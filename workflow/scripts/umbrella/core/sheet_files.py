@@ -20,8 +20,11 @@ def normalise_header(name: object) -> str:
     return re.sub(r"[\s\-]+", "_", str(name).strip().lower())
 
 
-def read_raw(path: str | Path, display: str | None = None) -> tuple[pd.DataFrame | None, list[Problem]]:
-    """Read a sheet as text cells (CSV: UTF-8, with or without BOM; XLSX: the first worksheet).
+def read_raw(
+    path: str | Path, display: str | None = None, worksheet: str | None = None
+) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """Read a sheet as text cells (CSV: UTF-8, with or without BOM; XLSX: the worksheet named ``worksheet``, by
+    default the first).
 
     Cells are stripped of surrounding whitespace; blank cells are empty strings. Returns ``(None, problems)``
     when the file cannot be read.
@@ -29,7 +32,9 @@ def read_raw(path: str | Path, display: str | None = None) -> tuple[pd.DataFrame
     path = Path(path)
     display = display or str(path)
     try:
-        df = _read_cells(path)
+        df = _read_cells(path, worksheet)
+    except EmptyWorksheet:
+        return None, [Problem(display, message="the worksheet is empty (no header row)")]
     except UnicodeDecodeError as exc:
         return None, [
             Problem(display, message=f"cannot be read as UTF-8 text (byte {exc.start}); save it as UTF-8 CSV")
@@ -49,10 +54,17 @@ def read_raw(path: str | Path, display: str | None = None) -> tuple[pd.DataFrame
     return df, problems
 
 
-def _read_cells(path: Path) -> pd.DataFrame:
+class EmptyWorksheet(Exception):
+    """A worksheet without a single cell."""
+
+
+def _read_cells(path: Path, worksheet: str | None = None) -> pd.DataFrame:
     """The file's cells as text under its header row, as written (headers not yet normalised)."""
     if path.suffix.lower() == ".xlsx":
-        df = pd.read_excel(path, sheet_name=0, dtype=object, header=0, engine="openpyxl")
+        # pandas opens the workbook read-only: rows are streamed, not held as cell objects
+        df = pd.read_excel(path, sheet_name=worksheet or 0, dtype=object, header=0, engine="openpyxl")
+        if df.columns.empty:
+            raise EmptyWorksheet
         return df.map(_excel_cell_to_text)
     # header=None: a row with more cells than the header is an error naming its line, not a shifted row
     grid = pd.read_csv(path, header=None, dtype=str, keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=True)

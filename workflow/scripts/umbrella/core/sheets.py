@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from umbrella.core.citation_matrix import WIDE_VALUES, parse_wide_matrix
-from umbrella.core.datasets import SHEETS, find_sheets
+from umbrella.core.datasets import SHEETS, find_sheets, sheet_display, worksheet_of
 from umbrella.core.errors import InputError, Problem
 from umbrella.core.row_checks import INPUT_SETS, ROW_CHECKS
 from umbrella.core.sheet_cells import MISSING_TOKENS, TEXT_FORMATS, parse_column
@@ -222,8 +222,8 @@ def _did_you_mean(value: str, known: set[str]) -> str:
 
 def load_sheet(sheet: str, path: str | Path, vocabularies: Mapping[str, list[str]] | None = None) -> Sheet:
     """Read and validate one sheet file on its own (no cross-sheet checks); raise :class:`InputError`."""
-    display = str(path)
-    raw, problems = read_raw(path, display)
+    display = sheet_display(sheet, path)
+    raw, problems = read_raw(path, display, worksheet_of(sheet, path))
     if raw is None:
         raise InputError(problems)
     table, extras, sheet_problems = parse_sheet(sheet, raw, display, vocabularies)
@@ -237,7 +237,8 @@ def load_dataset(
     data_dir: str | Path,
     vocabularies: Mapping[str, list[str]] | None = None,
 ) -> dict[str, Sheet]:
-    """Find, read and validate every sheet in ``data_dir``; raise :class:`InputError` listing every problem."""
+    """Find, read and validate every sheet in ``data_dir`` (a folder, or one .xlsx workbook); raise
+    :class:`InputError` listing every problem."""
     files, problems = find_sheets(data_dir)
     if problems:
         raise InputError(problems)
@@ -258,8 +259,8 @@ def load_files(
     for name in sorted(files, key=SHEETS.index):
         path = Path(files[name])
         order = SHEETS.index(name)
-        display = str(files[name])
-        raw, read_problems = read_raw(path, display)
+        display = sheet_display(name, path)
+        raw, read_problems = read_raw(path, display, worksheet_of(name, path))
         problems += [_with_order(p, order) for p in read_problems]
         if raw is None:
             continue
@@ -269,8 +270,9 @@ def load_files(
     if "studies" in files and "citation_matrix" in files:
         problems.append(
             Problem(
-                str(files["citation_matrix"]),
-                message=f"give the citation matrix once: {Path(files['studies']).name} (long) or this wide sheet",
+                sheet_display("citation_matrix", files["citation_matrix"]),
+                message="give the citation matrix once: "
+                f"{_short(sheet_display('studies', files['studies']))} (long) or this wide sheet",
                 order=SHEETS.index("citation_matrix") * 10,
             )
         )
@@ -284,6 +286,12 @@ def load_files(
 def _with_order(p: Problem, order: int) -> Problem:
     # Problems are listed sheet by sheet; within a sheet, missing columns come first.
     return Problem(p.file, p.row, p.column, p.value, p.message, order=order * 10 + (0 if p.order < 0 else 5))
+
+
+def _short(display: str) -> str:
+    """A sheet's file without its folder (and its worksheet, if any)."""
+    path, sep, worksheet = display.partition(", worksheet ")
+    return Path(path).name + sep + worksheet
 
 
 def _sheet_of(p: Problem, sheets: Mapping[str, Sheet]) -> str:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from umbrella import __version__
-from umbrella.core.datasets import SHEETS, sha256_of
+from umbrella.core.datasets import SHEETS, sha256_of, sheet_display
 from umbrella.core.registry import conditions, supplement_labels
 from umbrella.core.sheets import column_types, load_schema
 from umbrella.core.tables import atomic_open, output_dictionary, output_types, read_table
@@ -263,14 +263,15 @@ def _num(value: Any, missing: str = "\u2013") -> str:
 
 
 def sheet_manifest(sheets: Mapping[str, str | Path], tables: Mapping[str, pd.DataFrame]) -> dict:
-    """What was read, per sheet: its file, format, sha256, number of rows and extra (non-contract) columns."""
+    """What was read, per sheet: its file (and worksheet, when one workbook holds the sheets), format, sha256,
+    number of rows and extra (non-contract) columns."""
     out = {}
     for name in sorted(sheets, key=SHEETS.index):
         path = Path(sheets[name])
         contract = set(load_schema(name)["properties"])
         table = tables[f"sheet_{name}"]
         out[name] = {
-            "file": str(sheets[name]),
+            "file": sheet_display(name, path),
             "format": path.suffix.lower().lstrip("."),
             "sha256": sha256_of(path),
             "rows": int(len(table)),
