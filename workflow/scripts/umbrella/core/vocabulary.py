@@ -9,6 +9,12 @@ import pandas as pd
 
 #: Measures pooled and shown on the log scale, with no effect at 1.
 RATIO_MEASURES = frozenset({"OR", "RR", "HR", "IRR"})
+#: Ratio measures given already on the log scale (metaumbrella's logOR...), and the ratio each is.
+LOG_RATIO_MEASURES = {"logOR": "OR", "logRR": "RR", "logHR": "HR", "logIRR": "IRR"}
+#: Correlations, pooled on Fisher's z and shown on r: R is r, Z is Fisher's z = atanh(r).
+CORRELATION_MEASURES = frozenset({"R", "Z"})
+#: Mean changes from pre/post designs: SMC (standardised, change-score SD) and MC (raw).
+CHANGE_MEASURES = frozenset({"SMC", "MC"})
 #: The 97.5 % quantile of the standard normal distribution (two-sided 95 % intervals): scipy.stats.norm.ppf(0.975).
 Z975 = 1.959963984540054
 #: ln OR = g·π/√3 (Chinn 2000): the factor between the log odds ratio and Hedges' g.

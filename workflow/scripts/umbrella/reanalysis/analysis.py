@@ -24,7 +24,13 @@ import pandas as pd
 from umbrella.core.tables import output_columns
 from umbrella.core.vocabulary import LOGIT_SCALE, RATIO_MEASURES, Z975
 from umbrella.reanalysis.bias_tests import egger, excess_significance
-from umbrella.reanalysis.effect_sizes import hedges_j, study_effect_sizes
+from umbrella.reanalysis.effect_sizes import (
+    analysis_measure,
+    correlations_as_r,
+    fill_pre_post_cor,
+    hedges_j,
+    study_effect_sizes,
+)
 from umbrella.reanalysis.evidence import G_LIKE, ioannidis, personalised
 from umbrella.reanalysis.grade import grade
 from umbrella.reanalysis.model import Padded, fit, leave_one_out, pad
@@ -42,8 +48,10 @@ COUNT_COLUMNS = ("n_cases", "n_controls", "n_total", "esb_observed")
 
 def reanalyse(study_effects: pd.DataFrame, settings: MetaSettings) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Re-run every meta-analysis of the study-level sheet (one per outcome and review): returns the pooled
-    table (:data:`POOLED_COLUMNS`, ratios on the natural scale) and the study effect sizes used."""
+    table (:data:`POOLED_COLUMNS`, ratios on the natural scale, R on r) and the study effect sizes used."""
+    study_effects = fill_pre_post_cor(study_effects, settings.pre_post_cor)
     studies = _usable_studies(study_effects, settings.smd_variance)
+    studies = studies.assign(measure=analysis_measure(studies["measure"]))  # logOR as OR, Z as R
     mas = _group_meta_analyses(studies)
     if mas is None:
         return pd.DataFrame(columns=POOLED_COLUMNS), studies
@@ -66,6 +74,7 @@ def reanalyse(study_effects: pd.DataFrame, settings: MetaSettings) -> tuple[pd.D
         **_equivalent_columns(mas, res),
         converted=np.where(mas.mixed, "mixed measures pooled as equivalent g", ""),
     )
+    out = correlations_as_r(out)  # pooled on Fisher's z, shown on r
     classes = _evidence_classes(out, settings)
     out["class"], out["class_notes"] = classes["class"], classes["notes"]
     contradict = _contradicting_share(mas.padded, res["estimate"])

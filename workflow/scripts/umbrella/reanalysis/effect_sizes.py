@@ -1,12 +1,28 @@
 """Each study's effect size on the analysis scale (log for ratios), from whichever numbers the study_effects sheet
 gives, vectorised over the rows.
 
-Priority: 2x2 counts (OR, RR, RD with 0.5 added to every cell of a study only when one of its cells is zero), then
-means and SDs (an MD, or Hedges' g = J·d with the exact small-sample correction J of Hedges 1981), then an estimate
-with its SE, then an estimate with its 95 % CI (SE = (upper − lower)/(2·z₀.₉₇₅)). The variance of g is
+Priority: 2x2 counts (OR, RR, RD with 0.5 added to every cell of a study only when one of its cells is zero) or
+events and person-time (IRR), then change scores or pre/post values (SMC, MC), then means and SDs (an MD, or
+Hedges' g = J·d with the exact small-sample correction J of Hedges 1981), then a correlation with its sample size
+(R, Z), then an estimate with its SE, then an estimate with its CI at ``ci_level`` % (default 95; SE =
+(upper − lower)/(2·z_{1−(1−level)/2}) on the analysis scale). The variance of g is
 1/n₁ + 1/n₂ + g²/(2N) as metafor's escalc (Viechtbauer 2010) or J²·(1/n₁ + 1/n₂ + d²/(2N)) as metaumbrella
 (Gosling et al. 2023); a Cohen's d given with its SE or CI and both group sizes becomes g = J·d with SE J·SE, as
 metaumbrella does.
+
+The other measures of metaumbrella 1.1, each as metafor's escalc (Viechtbauer 2010; checked in
+tests/test_measures.py against tests/reference/measures_escalc.R):
+
+* OR, RR, HR, IRR on the log scale; logOR, logRR, logHR and logIRR are the same measures given already logged.
+* IRR from events x and person-time t of each arm: ln((x₁/t₁)/(x₂/t₂)), variance 1/x₁ + 1/x₂, with 1/2 added to
+  both counts when one is zero (escalc "IRR").
+* R and Z on Fisher's z = atanh(r), variance 1/(n − 3) (escalc "ZCOR"; Fisher 1921); a CI of r is turned into
+  one of z. Pooled on z and shown back on r = tanh(z).
+* SMC: the standardised mean change of each arm by change-score standardisation, J(n − 1)·(post − pre)/SD_change
+  with variance 1/n + SMC²/(2n) (escalc "SMCC"; Gibbons et al. 1993, Becker 1988), intervention minus control,
+  variances added, as metaumbrella. MC: the raw mean change, variance SD_change²/n (escalc "MC"), likewise.
+  SD_change is given, or √(SD_pre² + SD_post² − 2·r·SD_pre·SD_post) with r the row's ``pre_post_cor``, else the
+  configured one (metaumbrella's default 0.8).
 """
 
 from __future__ import annotations
@@ -15,14 +31,70 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from umbrella.core.vocabulary import RATIO_MEASURES, Z975
+from umbrella.core.vocabulary import (
+    CORRELATION_MEASURES,
+    LOG_RATIO_MEASURES,
+    LOGIT_SCALE,
+    RATIO_MEASURES,
+    Z975,
+)
 from umbrella.reanalysis.evidence import G_LIKE
 
 #: The numeric columns of the study_effects sheet that effect sizes are computed from (NaN when absent).
 NUMERIC_INPUTS = (
     "estimate", "se", "ci_lower", "ci_upper", "events_treat", "n_treat", "events_control", "n_control",
     "mean_treat", "sd_treat", "mean_control", "sd_control", "n_cases", "n_controls",
+    "ci_level", "n_sample", "pre_post_cor", "mean_pre_treat", "sd_pre_treat", "mean_pre_control", "sd_pre_control",
+    "mean_change_treat", "sd_change_treat", "mean_change_control", "sd_change_control", "time_treat",
+    "time_control",
 )  # fmt: skip
+#: metaumbrella's default correlation between pre and post scores (its ``pre_post_cor``).
+PRE_POST_COR = 0.8
+#: The columns of the pooled table shown on the natural scale: r = tanh(z) for correlations.
+R_SCALE_COLUMNS = (
+    "estimate", "ci_lower", "ci_upper", "pi_lower", "pi_upper", "largest_ci_lower", "largest_ci_upper",
+    "esb_true_effect",
+)  # fmt: skip
+
+
+def analysis_measure(measure: pd.Series) -> pd.Series:
+    """The measure a study is pooled as: a logged ratio as its ratio (logOR as OR), Fisher's z (Z) as R."""
+    return measure.replace({**LOG_RATIO_MEASURES, "Z": "R"})
+
+
+def correlations_as_r(pooled: pd.DataFrame) -> pd.DataFrame:
+    """The pooled rows of R (pooled on Fisher's z) shown back on r = tanh(z), with the equivalent g
+    2r/√(1 − r²) (as metaumbrella) and OR exp(g·π/√3); other rows unchanged."""
+    r = pooled["measure"].isin(list(CORRELATION_MEASURES)).to_numpy()
+    if not r.any():
+        return pooled
+    out = pooled.copy()
+    for col in R_SCALE_COLUMNS:
+        if col in out:
+            x = out[col].to_numpy(dtype=float)
+            out[col] = np.where(r, np.tanh(x), x)
+    if "g_equiv" in out:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            est = out["estimate"].to_numpy(dtype=float)
+            g = np.where(r, 2 * est / np.sqrt(1 - est**2), out["g_equiv"].to_numpy(dtype=float))
+        out["g_equiv"] = g
+        out["or_equiv"] = np.where(r, np.exp(g * LOGIT_SCALE), out["or_equiv"].to_numpy(dtype=float))
+    return out
+
+
+def fill_pre_post_cor(df: pd.DataFrame, pre_post_cor: float) -> pd.DataFrame:
+    """The sheet with its blank ``pre_post_cor`` cells (or a missing column) set to the configured correlation."""
+    given = df["pre_post_cor"] if "pre_post_cor" in df else pd.Series(np.nan, index=df.index)
+    return df.assign(pre_post_cor=pd.to_numeric(given, errors="coerce").fillna(pre_post_cor))
+
+
+def z_for_level(level: np.ndarray) -> np.ndarray:
+    """The normal quantile z_{1−(1−L/100)/2} of a two-sided L % interval (L blank: 95)."""
+    from scipy import stats
+
+    level = np.where(np.isfinite(level), level, 95.0)
+    ok = (level > 0) & (level < 100)
+    return np.where(level == 95.0, Z975, np.where(ok, stats.norm.ppf(0.5 + np.where(ok, level, 95.0) / 200), np.nan))
 
 
 def hedges_j(m: np.ndarray) -> np.ndarray:
@@ -35,7 +107,9 @@ def hedges_j(m: np.ndarray) -> np.ndarray:
     return np.where(ok, j, np.nan)
 
 
-def study_effect_sizes(df: pd.DataFrame, smd_variance: str = "escalc") -> pd.DataFrame:
+def study_effect_sizes(
+    df: pd.DataFrame, smd_variance: str = "escalc", pre_post_cor: float = PRE_POST_COR
+) -> pd.DataFrame:
     """Each study's effect on the analysis scale (log for ratios): columns yi, vi, n, n_cases, n_controls,
     input (which set of numbers was used), the group sizes n1 and n2, and for SMD, G and MD the study as Hedges'
     g (g, g_v) and Cohen's d (d). Priority: 2x2 counts, then means, then estimate+se, then estimate+CI.
@@ -44,16 +118,23 @@ def study_effect_sizes(df: pd.DataFrame, smd_variance: str = "escalc") -> pd.Dat
     1/n₁ + 1/n₂ + g²/(2N) (``smd_variance="escalc"``, metafor) or J²·(1/n₁ + 1/n₂ + d²/(2N)) (``"metaumbrella"``).
     An SMD (Cohen's d) given as estimate with SE or CI and both group sizes becomes g = J·d with SE J·SE, as
     metaumbrella does; a G is taken as it is. An MD given with its SE and group sizes has d = MD·√(1/n₁ + 1/n₂)/SE.
-    Vectorised."""
-    measure = df["measure"].astype(object).to_numpy()
+    SMC and MC from change scores or pre/post values (``pre_post_cor`` where the row has none), IRR from events
+    and person-time, R and Z on Fisher's z: see the module's notes. Vectorised."""
+    given = df["measure"].astype(object).to_numpy()
+    measure = analysis_measure(df["measure"].astype(object)).to_numpy()
     f = {c: df[c].to_numpy(dtype=float) if c in df else np.full(len(df), np.nan) for c in NUMERIC_INPUTS}
+    f["pre_post_cor"] = np.where(np.isfinite(f["pre_post_cor"]), f["pre_post_cor"], pre_post_cor)
     g_like = np.isin(measure, list(G_LIKE))
     n1, n2 = _group_sizes(f, g_like)
-    y, v, source = _from_estimate(f, np.isin(measure, list(RATIO_MEASURES)))
+    scale = np.where(np.isin(given, list(RATIO_MEASURES)), "log", np.where(given == "R", "atanh", ""))
+    y, v, source = _from_estimate(f, scale)
+    y, v, source = _from_correlation(measure, f, y, v, source, scale)
     diff = _standardised(measure, f, n1, n2, y, v, smd_variance)
     y, v, source = _from_means(measure, f, n1, n2, y, v, source, diff)
+    y, v, source = _from_changes(measure, f, y, v, source)
     y, v, source, counts = _from_counts(measure, f, y, v, source)
-    n, n_cases, n_controls = _sample_sizes(f, counts)
+    y, v, source, person_time = _from_person_time(measure, f, y, v, source)
+    n, n_cases, n_controls = _sample_sizes(f, counts, person_time)
     keep = g_like & np.isfinite(diff["g"]) & np.isfinite(diff["g_v"])
     return pd.DataFrame(
         {"yi": y, "vi": v, "n": n, "n_cases": n_cases, "n_controls": n_controls, "input": source, "n1": n1,
@@ -75,19 +156,45 @@ def _group_sizes(f: dict[str, np.ndarray], g_like: np.ndarray) -> tuple[np.ndarr
     return n1, n2
 
 
-def _from_estimate(f: dict[str, np.ndarray], ratio: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """y, v and the input's name from an estimate with its CI, overridden by an estimate with its SE (log scale
-    for ratios); NaN and "" where neither is given."""
-    y = np.full(len(ratio), np.nan)
-    v = np.full(len(ratio), np.nan)
-    source = np.full(len(ratio), "", dtype=object)
-    est = np.where(ratio, _log(f["estimate"]), f["estimate"])
-    lo, hi = np.where(ratio, _log(f["ci_lower"]), f["ci_lower"]), np.where(ratio, _log(f["ci_upper"]), f["ci_upper"])
-    ok = np.isfinite(est) & np.isfinite(lo) & np.isfinite(hi)
-    y, v, source = np.where(ok, est, y), np.where(ok, ((hi - lo) / (2 * Z975)) ** 2, v), np.where(ok, "ci", source)
+def _atanh(x: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        inside = np.abs(x) < 1
+        return np.where(inside, np.arctanh(np.where(inside, x, 0.0)), np.nan)
+
+
+def _on_scale(x: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Natural-scale values on the analysis scale: log for ratios, Fisher's z for r."""
+    return np.where(scale == "log", _log(x), np.where(scale == "atanh", _atanh(x), x))
+
+
+def _from_estimate(f: dict[str, np.ndarray], scale: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """y, v and the input's name from an estimate with its CI at ``ci_level`` % (SE = (upper − lower)/(2·z)),
+    overridden by an estimate with its SE, on the analysis scale (log for ratios, Fisher's z for r); NaN and ""
+    where neither is given."""
+    y = np.full(len(scale), np.nan)
+    v = np.full(len(scale), np.nan)
+    source = np.full(len(scale), "", dtype=object)
+    est = _on_scale(f["estimate"], scale)
+    lo, hi = _on_scale(f["ci_lower"], scale), _on_scale(f["ci_upper"], scale)
+    z = z_for_level(f["ci_level"])
+    ok = np.isfinite(est) & np.isfinite(lo) & np.isfinite(hi) & np.isfinite(z)
+    y, v, source = np.where(ok, est, y), np.where(ok, ((hi - lo) / (2 * z)) ** 2, v), np.where(ok, "ci", source)
     ok = np.isfinite(est) & np.isfinite(f["se"])
     y, v, source = np.where(ok, est, y), np.where(ok, f["se"] ** 2, v), np.where(ok, "se", source)
     return y, v, source
+
+
+def _from_correlation(
+    measure: np.ndarray, f: dict[str, np.ndarray], y: np.ndarray, v: np.ndarray, source: np.ndarray,
+    scale: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """R (as atanh r) and Z with the sample size: variance 1/(n − 3) (escalc "ZCOR")."""
+    n = f["n_sample"]
+    ok = (measure == "R") & np.isfinite(f["estimate"]) & np.isfinite(n) & (n > 3)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = np.where(scale == "atanh", _atanh(f["estimate"]), f["estimate"])
+        ok &= np.isfinite(z)
+        return np.where(ok, z, y), np.where(ok, 1 / (n - 3), v), np.where(ok, "n", source)
 
 
 def _has_means(f: dict[str, np.ndarray], n1: np.ndarray, n2: np.ndarray) -> np.ndarray:
@@ -141,6 +248,52 @@ def _from_means(
     return y, v, source
 
 
+def _change_scores(f: dict[str, np.ndarray], arm: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One arm's mean change and its SD: as given, else post − pre with SD √(SD_pre² + SD_post² − 2r·SD_pre·SD_post);
+    and whether they were given as change scores."""
+    given = np.isfinite(f[f"mean_change_{arm}"]) & np.isfinite(f[f"sd_change_{arm}"])
+    r, pre, post = f["pre_post_cor"], f[f"sd_pre_{arm}"], f[f"sd_{arm}"]
+    with np.errstate(invalid="ignore"):
+        sd = np.sqrt(pre**2 + post**2 - 2 * r * pre * post)
+    mean = np.where(given, f[f"mean_change_{arm}"], f[f"mean_{arm}"] - f[f"mean_pre_{arm}"])
+    return mean, np.where(given, f[f"sd_change_{arm}"], sd), given
+
+
+def _from_changes(
+    measure: np.ndarray, f: dict[str, np.ndarray], y: np.ndarray, v: np.ndarray, source: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """SMC (escalc "SMCC" per arm) and MC (escalc "MC" per arm), intervention minus control, from change scores
+    or pre/post values."""
+    m1, s1, given1 = _change_scores(f, "treat")
+    m2, s2, given2 = _change_scores(f, "control")
+    n1, n2 = f["n_treat"], f["n_control"]
+    ok = np.isfinite(m1) & np.isfinite(s1) & np.isfinite(m2) & np.isfinite(s2) & (n1 > 1) & (n2 > 1)
+    ok &= (s1 > 0) & (s2 > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        smc1, smc2 = hedges_j(n1 - 1) * m1 / s1, hedges_j(n2 - 1) * m2 / s2
+        smc, smc_v = smc1 - smc2, 1 / n1 + smc1**2 / (2 * n1) + 1 / n2 + smc2**2 / (2 * n2)
+        mc, mc_v = m1 - m2, s1**2 / n1 + s2**2 / n2
+    name = np.where(given1 & given2, "change", "pre/post")
+    for which, value, var in (("SMC", smc, smc_v), ("MC", mc, mc_v)):
+        sel = ok & (measure == which)
+        y, v, source = np.where(sel, value, y), np.where(sel, var, v), np.where(sel, name, source)
+    return y, v, source
+
+
+def _from_person_time(
+    measure: np.ndarray, f: dict[str, np.ndarray], y: np.ndarray, v: np.ndarray, source: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """IRR from the events and person-time of each arm (escalc "IRR": 1/2 added to both counts when one is 0);
+    also which rows have them."""
+    x1, x2, t1, t2 = f["events_treat"], f["events_control"], f["time_treat"], f["time_control"]
+    sel = (measure == "IRR") & np.isfinite(x1) & np.isfinite(x2) & (t1 > 0) & (t2 > 0)
+    add = np.where((x1 == 0) | (x2 == 0), 0.5, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        a, c = x1 + add, x2 + add
+        value, var = np.log((a / t1) / (c / t2)), 1 / a + 1 / c
+    return np.where(sel, value, y), np.where(sel, var, v), np.where(sel, "person-time", source), sel
+
+
 def _from_counts(
     measure: np.ndarray, f: dict[str, np.ndarray], y: np.ndarray, v: np.ndarray, source: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
@@ -164,13 +317,17 @@ def _from_counts(
     return y, v, source, counts
 
 
-def _sample_sizes(f: dict[str, np.ndarray], counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The total n (both arms, else cases and controls), and the cases and controls (as given, else from the
-    counts: the events and the non-events, else the arms)."""
+def _sample_sizes(
+    f: dict[str, np.ndarray], counts: np.ndarray, person_time: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """The total n (n_sample, else both arms, else cases and controls), and the cases and controls (as given,
+    else from the counts: the events and the non-events, else the arms; for person-time the events)."""
     a, c = f["events_treat"], f["events_control"]
     b, dd = f["n_treat"] - a, f["n_control"] - c
     arms = np.isfinite(f["n_treat"]) & np.isfinite(f["n_control"])
     n = np.where(arms, f["n_treat"] + f["n_control"], f["n_cases"] + f["n_controls"])
-    n_cases = np.where(np.isfinite(f["n_cases"]), f["n_cases"], np.where(counts, a + c, f["n_treat"]))
+    n = np.where(np.isfinite(f["n_sample"]), f["n_sample"], n)
+    counts_cases = np.where(counts | person_time, a + c, f["n_treat"])
+    n_cases = np.where(np.isfinite(f["n_cases"]), f["n_cases"], counts_cases)
     n_controls = np.where(np.isfinite(f["n_controls"]), f["n_controls"], np.where(counts, b + dd, f["n_control"]))
     return n, n_cases, n_controls

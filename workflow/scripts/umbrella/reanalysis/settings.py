@@ -59,6 +59,7 @@ class MetaSettings:
     prediction_interval: str = "t_k_minus_1"
     n_cases_threshold: int = 1000
     smd_variance: str = "escalc"
+    pre_post_cor: float = 0.8
     esb_method: str = "TESSPSST"
     esb_true_effect: str | float = "UWLS"
     classes: str = "ioannidis"
@@ -77,6 +78,7 @@ class MetaSettings:
             prediction_interval=s.get("prediction_interval", base.prediction_interval),
             n_cases_threshold=s.get("n_cases_threshold", base.n_cases_threshold),
             smd_variance=s.get("smd_variance", base.smd_variance),
+            pre_post_cor=float(s.get("pre_post_cor", base.pre_post_cor)),
             esb_method=esb.get("method", base.esb_method),
             esb_true_effect=esb.get("true_effect", base.esb_true_effect),
             classes=s.get("classes", base.classes),
