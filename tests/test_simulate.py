@@ -274,7 +274,13 @@ def check_schema(sheet: str, df: pd.DataFrame) -> None:
     meta = schema.get("x-sheet", {})
     key = meta.get("key", [])
     if key:
-        assert not df[key].astype(object).fillna("").duplicated().any(), f"{sheet}: duplicate key {key}"
+        dup = df[key].astype(object).fillna("").duplicated(keep=False)
+        for col in [c for c, spec in props.items() if spec.get("x-repeats-key") and c in df]:
+            # several rows of one key are allowed when each has the column, the same in all of them
+            marks = df.loc[dup, col].astype(object).fillna("")
+            same = marks.groupby([df.loc[dup, k].astype(object).fillna("") for k in key]).transform("nunique").eq(1)
+            dup.loc[dup] = marks.eq("") | ~same
+        assert not dup.any(), f"{sheet}: duplicate key {key}"
     sort = meta.get("sort", [])
     if sort and len(df) > 1:
         resorted = df.sort_values(sort, kind="mergesort", na_position="first")
@@ -502,8 +508,14 @@ def check_study_effects(s: dict[str, pd.DataFrame]) -> None:
     assert complete.any().all(), "every input style is used"
     assert se["outcome"].nunique() >= 3
     assert {"SMD", "MD"} <= set(se["measure"]) and set(se["measure"]) & {"OR", "RR"}
+    # a few studies give two effect sizes: two outcomes on the same participants, or two arms sharing a control
+    # group (split between them); the rest one row each
+    repeated = se[se.duplicated(["outcome", "review_id", "study_id"], keep=False)]
+    assert set(repeated["multiple_es"]) == {"outcomes", "groups"} and se["multiple_es"].notna().sum() == len(repeated)
+    assert repeated.loc[repeated["multiple_es"] == "groups", "shared_controls"].eq(2).all()
+    assert se["shared_controls"].notna().sum() == (repeated["multiple_es"] == "groups").sum()
     # each study-level outcome backs one pooled result of the same review, with as many studies
-    k = se.groupby(["review_id", "outcome"]).size()
+    k = se.groupby(["review_id", "outcome"])["study_id"].nunique()
     e = s["effects"].set_index(["review_id", "outcome"])
     assert k.index.isin(e.index).all()
     assert (e.loc[k.index, "k_studies"].to_numpy() == k.to_numpy()).all()
@@ -519,6 +531,27 @@ def test_study_effects_at_scale(big_sheets):
     check_study_effects(big_sheets)
 
 
+def _one_per_study(g: pd.DataFrame, y: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of a study given twice made one (Borenstein et al. 2009, ch. 23-24): the fixed-effect pool of
+    "groups"; the mean of "outcomes" with variance (Σv + Σ_{i≠j} r·√vᵢ·√vⱼ)/m², r = within_r or 0.5."""
+    ys, vs = [], []
+    for _, rows in pd.DataFrame({"study": g["study_id"].to_numpy(), "y": y, "v": v,
+                                 "how": g["multiple_es"].to_numpy(), "r": g["within_r"].to_numpy()}).groupby(
+            "study", sort=False):  # fmt: skip
+        if len(rows) == 1:
+            ys.append(rows["y"].iloc[0])
+            vs.append(rows["v"].iloc[0])
+        elif rows["how"].iloc[0] == "groups":
+            w = 1 / rows["v"]
+            ys.append(np.sum(w * rows["y"]) / np.sum(w))
+            vs.append(1 / np.sum(w))
+        else:
+            r, sd, m = rows["r"].astype(float).fillna(0.5).mean(), np.sqrt(rows["v"]), len(rows)
+            ys.append(rows["y"].mean())
+            vs.append((np.sum(rows["v"]) + r * (np.sum(sd) ** 2 - np.sum(rows["v"]))) / m**2)
+    return np.array(ys), np.array(vs)
+
+
 def test_pooled_results_reproduce_from_study_level_data(sheets):
     """The pooled results that have study-level rows are their DerSimonian-Laird random-effects pools (SMDs as
     Hedges' g, as the re-analysis takes them)."""
@@ -527,8 +560,9 @@ def test_pooled_results_reproduce_from_study_level_data(sheets):
     for (review, outcome), g in se.groupby(["review_id", "outcome"]):
         measure = g["measure"].iloc[0]
         if measure in ("OR", "RR"):
-            a, c = g["events_treat"].astype(float), g["events_control"].astype(float)
-            n1, n2 = g["n_treat"].astype(float), g["n_control"].astype(float)
+            share = g["shared_controls"].fillna(1).astype(float)  # a shared control group split between its arms
+            a, c = g["events_treat"].astype(float), g["events_control"].astype(float) / share
+            n1, n2 = g["n_treat"].astype(float), g["n_control"].astype(float) / share
             zero = ((a == 0) | (c == 0) | (a == n1) | (c == n2)) * 0.5
             a, c, n1, n2 = a + zero, c + zero, n1 + 2 * zero, n2 + 2 * zero
             if measure == "OR":
@@ -548,7 +582,7 @@ def test_pooled_results_reproduce_from_study_level_data(sheets):
             j = hedges_j(g["n_cases"].astype(float) + g["n_controls"].astype(float) - 2)
             y = j * g["estimate"]
             v = (j * g["se"].fillna((g["ci_upper"] - g["ci_lower"]) / (2 * 1.959964))) ** 2
-        y, v = np.asarray(y, float), np.asarray(v, float)
+        y, v = _one_per_study(g, np.asarray(y, float), np.asarray(v, float))
         w = 1 / v
         q = np.sum(w * (y - np.sum(w * y) / np.sum(w)) ** 2)
         tau2 = max(0.0, (q - (len(y) - 1)) / (np.sum(w) - np.sum(w**2) / np.sum(w)))

@@ -97,7 +97,8 @@ def parse_sheet(
     extras = [c for c in raw.columns if c not in props]
     for col in extras:
         typed[col] = raw[col].where(raw[col].ne(""), None).astype(object)
-    problems += _duplicate_keys(raw, meta.get("key", []), required, display)
+    repeats = [c for c, spec in props.items() if spec.get("x-repeats-key")]
+    problems += _duplicate_keys(raw, meta.get("key", []), required, display, repeats)
     for check in meta.get("checks", []):
         problems += ROW_CHECKS[check](typed, display)
     return typed, extras, problems
@@ -159,18 +160,33 @@ def _config_vocabulary(spec: Mapping, vocabularies: Mapping[str, list[str]]) -> 
 
 
 def _duplicate_keys(
-    raw: pd.DataFrame, key_columns: Sequence[str], required: Sequence[str], display: str
+    raw: pd.DataFrame,
+    key_columns: Sequence[str],
+    required: Sequence[str],
+    display: str,
+    repeats: Sequence[str] = (),
 ) -> list[Problem]:
     """A problem per row whose key (case-insensitive) an earlier row has; checked only when every required
-    key column is present."""
+    key column is present. A column marked ``x-repeats-key`` (``multiple_es``) allows a key on several rows when
+    every one of them has it filled with the same value."""
     key = [k for k in key_columns if k in raw.columns]
     if not key or not set(key) >= {k for k in key_columns if k in required}:
         return []
     keys = raw[key].apply(lambda s: s.str.lower())
     dup = keys.duplicated(keep=False)
+    marks = [c for c in repeats if c in raw.columns]
+    allowed = pd.Series(False, index=raw.index)
+    if marks and dup.any():
+        mark = raw[marks].apply(lambda s: s.str.strip().str.lower()).agg("|".join, axis=1)
+        filled = raw[marks].apply(lambda s: s.str.strip().ne("")).all(axis=1)
+        same = mark.groupby([keys[k] for k in key]).transform("nunique").eq(1)
+        every = filled.groupby([keys[k] for k in key]).transform("all")
+        allowed = dup & same & every
+    named = " and ".join(f"`{c}`" for c in repeats)
+    hint = f"; several effect sizes of one study need {named}, the same in each of its rows" if repeats else ""
     problems = []
     first: dict[tuple, int] = {}
-    for row, values in keys[dup].iterrows():
+    for row, values in keys[dup & ~allowed].iterrows():
         k = tuple(values)
         if k not in first:
             first[k] = int(row)
@@ -181,7 +197,7 @@ def _duplicate_keys(
                 display,
                 row=int(row),
                 column=key[0] if len(key) == 1 else " + ".join(key),
-                message=f"duplicate key ({shown}); the same key is in row {first[k]}",
+                message=f"duplicate key ({shown}); the same key is in row {first[k]}{hint}",
             )
         )
     return problems

@@ -1,6 +1,8 @@
 """The whole re-analysis of a study-level sheet: every meta-analysis (one per outcome and review) re-run, tested and
 classed in one vectorised pass, as metaumbrella 1.1 ``umbrella`` and ``add.evidence`` (Gosling et al. 2023).
 
+* Studies: each row's effect size (a shared control group split, a flagged effect reversed), then the rows of a
+  study marked ``multiple_es`` combined into one (:mod:`umbrella.reanalysis.combine`); k counts studies.
 * Meta-analyses: the studies of one outcome and review; mixed measures are pooled as equivalent g (ratios via
   ln OR = g·π/√3, Chinn 2000), differences that are not SMD or G left out of a mixed meta-analysis.
 * The g scale: differences (SMD, G, MD) are also fitted as Hedges' g, the fit itself for SMD, G and mixed measures
@@ -24,6 +26,13 @@ import pandas as pd
 from umbrella.core.tables import output_columns
 from umbrella.core.vocabulary import LOGIT_SCALE, RATIO_MEASURES, Z975
 from umbrella.reanalysis.bias_tests import egger, excess_significance
+from umbrella.reanalysis.combine import (
+    combine_studies,
+    describe_rows,
+    reverse_effects,
+    reverse_flags,
+    split_shared_controls,
+)
 from umbrella.reanalysis.effect_sizes import (
     analysis_measure,
     correlations_as_r,
@@ -50,7 +59,7 @@ def reanalyse(study_effects: pd.DataFrame, settings: MetaSettings) -> tuple[pd.D
     """Re-run every meta-analysis of the study-level sheet (one per outcome and review): returns the pooled
     table (:data:`POOLED_COLUMNS`, ratios on the natural scale, R on r) and the study effect sizes used."""
     study_effects = fill_pre_post_cor(study_effects, settings.pre_post_cor)
-    studies = _usable_studies(study_effects, settings.smd_variance)
+    studies = _usable_studies(study_effects, settings)
     studies = studies.assign(measure=analysis_measure(studies["measure"]))  # logOR as OR, Z as R
     mas = _group_meta_analyses(studies)
     if mas is None:
@@ -114,14 +123,20 @@ class MetaAnalyses:
         return out
 
 
-def _usable_studies(study_effects: pd.DataFrame, smd_variance: str) -> pd.DataFrame:
+def _usable_studies(study_effects: pd.DataFrame, settings: MetaSettings) -> pd.DataFrame:
     """The studies' effect sizes next to their keys, risk of bias, indirectness and AMSTAR; only those with a
-    finite effect and a finite positive variance."""
-    es = study_effect_sizes(study_effects, smd_variance)
+    finite effect and a finite positive variance. Shared control groups are split before the effect sizes are
+    computed, flagged effects reversed after, and the rows of one study marked ``multiple_es`` combined last;
+    ``combined`` says what was done to each study."""
+    sheet, split = split_shared_controls(study_effects)
+    flags = reverse_flags(study_effects)
+    es = reverse_effects(study_effect_sizes(sheet, settings.smd_variance), flags)
     studies = pd.concat([study_effects[["outcome", "review_id", "study_id", "measure"]], es], axis=1)
-    for column in ("rob", "indirectness", "amstar"):
+    for column in ("rob", "indirectness", "amstar", "multiple_es", "within_r"):
         studies[column] = study_effects[column] if column in study_effects else None
-    return studies[np.isfinite(studies["yi"]) & np.isfinite(studies["vi"]) & (studies["vi"] > 0)]
+    studies["combined"] = describe_rows(study_effects, split, flags)
+    usable = studies[np.isfinite(studies["yi"]) & np.isfinite(studies["vi"]) & (studies["vi"] > 0)]
+    return combine_studies(usable, settings.within_study_r)
 
 
 def _group_meta_analyses(studies: pd.DataFrame) -> MetaAnalyses | None:

@@ -60,6 +60,7 @@ class MetaSettings:
     n_cases_threshold: int = 1000
     smd_variance: str = "escalc"
     pre_post_cor: float = 0.8
+    within_study_r: float = 0.5
     esb_method: str = "TESSPSST"
     esb_true_effect: str | float = "UWLS"
     classes: str = "ioannidis"
@@ -79,6 +80,7 @@ class MetaSettings:
             n_cases_threshold=s.get("n_cases_threshold", base.n_cases_threshold),
             smd_variance=s.get("smd_variance", base.smd_variance),
             pre_post_cor=float(s.get("pre_post_cor", base.pre_post_cor)),
+            within_study_r=float(s.get("within_study_r", base.within_study_r)),
             esb_method=esb.get("method", base.esb_method),
             esb_true_effect=esb.get("true_effect", base.esb_true_effect),
             classes=s.get("classes", base.classes),
@@ -104,7 +106,12 @@ class MetaSettings:
             "added to every cell of a study only when one of its cells is zero; means and SDs as MD, or as Hedges' "
             f"{SMD_VARIANCE_WORDS[self.smd_variance]}, J = Γ(m/2)/(√(m/2)·Γ((m − 1)/2)) the exact small-sample "
             "correction, m = n₁ + n₂ − 2. A Cohen's d (SMD) given with its SE or CI and both group sizes becomes "
-            "g = J·d with SE J·SE."
+            "g = J·d with SE J·SE. A control group shared by several comparisons is divided between them (its n, "
+            "and its events for counts; Cochrane Handbook 23.3.4); an effect marked reverse has its sign flipped. "
+            "Several effect sizes of one study in one meta-analysis (multiple_es) are combined before pooling "
+            "(Borenstein et al. 2009, ch. 23–24): independent groups by a fixed-effect pool with n summed, outcomes "
+            "on the same participants by their mean with variance (1/m)²·(Σvᵢ + Σ_{i≠j} r·√vᵢ·√vⱼ), r = "
+            f"{self.within_study_r:g} unless the row gives within_r, and the largest n."
         )
 
     def _model_text(self) -> str:

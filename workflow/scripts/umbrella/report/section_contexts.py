@@ -191,9 +191,27 @@ def reanalysis_context(
         out["classes"] = {c: sum(r["class"] == c for r in rows) for c in order}
         out["grades"] = {g: sum(r["grade"] == g for r in rows) for g in GRADE_LABELS[settings.grade.labels]}
         out["grade_domains"] = [(col[len("grade_") :], words) for col, words in GRADE_DOMAINS]
+        out["combined"] = _combined_studies(tables.get("study_effect_sizes"), labels)
     out["system"] = "personalised" if settings.classes == "personalised" else "Ioannidis"
     out["criteria"] = criteria_table(settings.personalised) if settings.classes == "personalised" else []
     return out
+
+
+#: How many studies the re-analysis subsection names as combined, split or reversed before it says how many more.
+COMBINED_SHOWN = 20
+
+
+def _combined_studies(studies: pd.DataFrame | None, labels: Mapping[str, str]) -> dict[str, Any]:
+    """The studies whose rows were combined, split or reversed before pooling (study_effect_sizes' ``combined``),
+    as "study (outcome, review): what", the first :data:`COMBINED_SHOWN`, and how many there are."""
+    if studies is None or "combined" not in studies:
+        return {"shown": [], "n": 0}
+    done = studies[studies["combined"].fillna("").astype(str).ne("")]
+    shown = [
+        f"{r.study_id} ({r.outcome}, {labels.get(r.review_id, r.review_id)}): {r.combined}"
+        for r in done.head(COMBINED_SHOWN).itertuples()
+    ]
+    return {"shown": shown, "n": len(done)}
 
 
 def overlap_context(config: Mapping, tables: Mapping[str, pd.DataFrame], labels: Mapping[str, str]) -> dict[str, Any]:

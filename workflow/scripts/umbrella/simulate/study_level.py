@@ -7,6 +7,13 @@ non-events for counts, else the arms), a risk of bias and, where the scenario as
 meta-analysis is pooled with the pipeline's own effect sizes (:func:`umbrella.reanalysis.effect_sizes.
 study_effect_sizes`: Hedges' g with the exact J, log OR and RR with 0.5 added to zero cells) and its
 DerSimonian–Laird fit (:func:`umbrella.reanalysis.model.fit`).
+
+A few studies give several effect sizes (:func:`_dependent_rows`): in the last meta-analysis from means with at
+least five studies, two studies report a second outcome on the same participants (``multiple_es`` = outcomes,
+one with ``within_r`` 0.7, the other the default), and in the first from 2x2 counts with at least five studies,
+one study has a second intervention arm sharing its control group (``multiple_es`` = groups,
+``shared_controls`` = 2). They are combined as the re-analysis combines them (:mod:`umbrella.reanalysis.combine`)
+before the pool.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import pandas as pd
 from scipy.special import expit, logit
 
 from umbrella.core.vocabulary import RATIO_MEASURES, Z975
+from umbrella.reanalysis.combine import STUDY_KEY, combine_studies, split_shared_controls
 from umbrella.reanalysis.effect_sizes import study_effect_sizes
 from umbrella.reanalysis.model import fit, pad
 from umbrella.reanalysis.settings import MetaSettings
@@ -72,14 +80,21 @@ def study_effects(
             "amstar": _only(ma.with_amstar[grp], amstar_score[ma.review[grp]]),
         }
     )
+    rows, grp = _dependent_rows(rng.spawn(1)[0], rows, grp, rank, ma, theta)
     return rows, pools(rows, grp, len(ma.review))
 
 
 def pools(rows: pd.DataFrame, group: np.ndarray, n_groups: int) -> dict[str, np.ndarray]:
     """The random-effects pool of each group of ``rows`` from the numbers as printed: effect sizes as the
-    re-analysis takes them, and the fit of :data:`POOLING`."""
-    es = study_effect_sizes(rows, POOLING.smd_variance)
-    padded, _ = pad(group, es["yi"].to_numpy(float), es["vi"].to_numpy(float), n_groups)
+    re-analysis takes them (shared control groups split, several rows of one study combined), and the fit of
+    :data:`POOLING`."""
+    sheet, _ = split_shared_controls(rows)
+    es = study_effect_sizes(sheet, POOLING.smd_variance)
+    extra = [c for c in ("multiple_es", "within_r") if c in rows]
+    studies = pd.concat([rows[[*STUDY_KEY, "measure", *extra]], es], axis=1).assign(group=group)
+    studies = combine_studies(studies, POOLING.within_study_r)
+    group = studies["group"].to_numpy()
+    padded, _ = pad(group, studies["yi"].to_numpy(float), studies["vi"].to_numpy(float), n_groups)
     res = fit(padded, POOLING)
     return {
         "mu": res["estimate"],
@@ -87,8 +102,54 @@ def pools(rows: pd.DataFrame, group: np.ndarray, n_groups: int) -> dict[str, np.
         "tau2": np.nan_to_num(res["tau2"]),  # a single study: no heterogeneity
         "i2": np.nan_to_num(res["i2"]),
         "k": res["k"],
-        "n": np.bincount(group, es["n"].to_numpy(float), n_groups),
+        "n": np.bincount(group, studies["n"].to_numpy(float), n_groups),
     }
+
+
+def _dependent_rows(
+    rng: np.random.Generator, rows: pd.DataFrame, grp: np.ndarray, rank: np.ndarray, ma: MetaAnalyses,
+    theta: np.ndarray,
+) -> tuple[pd.DataFrame, np.ndarray]:  # fmt: skip
+    """The rows with a few studies given twice: two studies of the last meta-analysis from means (k ≥ 5) with a
+    second outcome on the same participants (new means and SDs, the same true effect; ``multiple_es`` outcomes), and
+    one study of the first from 2x2 counts (k ≥ 5) with a second intervention arm against the same control
+    group (``multiple_es`` groups, ``shared_controls`` 2). Returns the rows and their meta-analyses."""
+    rows = rows.assign(multiple_es=None, within_r=np.nan, shared_controls=np.nan)
+    k = ma.k[grp]
+    from_means = rows["mean_treat"].notna().to_numpy() & (k >= 5)
+    from_counts = rows["events_treat"].notna().to_numpy() & (k >= 5)
+    added = []
+    if from_means.any():
+        first = grp[from_means].max()
+        pick = np.flatnonzero(from_means & (grp == first) & np.isin(rank, [1, 2]))
+        second = rows.iloc[pick].copy()
+        n_t, n_c = second["n_treat"].to_numpy(np.int64), second["n_control"].to_numpy(np.int64)
+        for column, values in _means(rng, second["measure"].to_numpy(object), theta[pick], n_t, n_c).items():
+            second[column] = values
+        rows.loc[rows.index[pick], "multiple_es"] = "outcomes"
+        second["multiple_es"] = "outcomes"
+        rows.loc[rows.index[pick[:1]], "within_r"] = 0.7
+        second.iloc[:1, second.columns.get_loc("within_r")] = 0.7
+        added.append((second, grp[pick]))
+    if from_counts.any():
+        first = grp[from_counts].min()
+        pick = np.flatnonzero(from_counts & (grp == first) & (rank == 1))
+        arm = rows.iloc[pick].copy()
+        n_t = arm["n_treat"].to_numpy(np.int64)
+        p_t = (arm["events_treat"].to_numpy(float) + 0.5) / (n_t + 1)
+        ev_t = rng.binomial(n_t, p_t)
+        ev_c, n_c = arm["events_control"].to_numpy(np.int64), arm["n_control"].to_numpy(np.int64)
+        arm["events_treat"] = pd.array(ev_t, dtype="Int64")
+        arm["n_cases"] = pd.array(ev_t + ev_c, dtype="Int64")
+        arm["n_controls"] = pd.array(n_t + n_c - ev_t - ev_c, dtype="Int64")
+        for frame, where in ((rows, rows.index[pick]), (arm, arm.index)):
+            frame.loc[where, "multiple_es"] = "groups"
+            frame.loc[where, "shared_controls"] = 2.0
+        added.append((arm, grp[pick]))
+    if not added:
+        return rows, grp
+    out = pd.concat([rows, *(frame for frame, _ in added)], ignore_index=True)
+    return out, np.concatenate([grp, *(g for _, g in added)])
 
 
 def _pick(rng: np.random.Generator, ma: MetaAnalyses, cit: Citations) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
