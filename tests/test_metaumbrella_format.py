@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT, write
+import yaml
+from conftest import ROOT, copy_workflow, snakemake, write
 from umbrella.core.errors import InputError
 from umbrella.core.metaumbrella import (
     as_written,
@@ -24,7 +25,7 @@ from umbrella.core.metaumbrella import (
 )
 from umbrella.core.sheet_files import read_raw
 from umbrella.core.sheet_schemas import columns
-from umbrella.core.sheets import Sheet, parse_sheet
+from umbrella.core.sheets import Sheet, load_dataset, load_sheet, parse_sheet
 from umbrella.extract.reviews import tidy
 from umbrella.metaumbrella_export import main as export_main
 
@@ -309,3 +310,60 @@ def test_export_command(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     write(tmp_path / "none", "reviews.csv", REVIEWS)
     assert export_main(["--data", str(tmp_path / "none"), "--out", str(tmp_path / "x.csv")]) == 1
     assert "no study_effects sheet" in capsys.readouterr().err and not (tmp_path / "x.csv").exists()
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Where the sheets are loaded (core.sheets: load_sheet in the jobs, load_files in the preflight)
+
+
+def test_load_sheet_maps_the_layout_and_writes_the_note_to_the_log(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    text = "meta_review,factor,author,year,measure,value,se,rob1_rand\nM1,f1,Ames,2001,SMD,0.4,0.2,low\n"
+    loaded = load_sheet("study_effects", sheet(tmp_path, text))
+    assert loaded.table.loc[2, "study_id"] == "Ames 2001" and loaded.extra_columns == ["rob1_rand"]
+    assert "`rob1_rand`" in capsys.readouterr().err  # a job's stderr is its log
+    bad = "meta_review,factor,author,year,measure,value,se\nM1,f1,Ames,2001,SMD,abc,0.2\n"
+    with pytest.raises(InputError) as exc:
+        load_sheet("study_effects", sheet(tmp_path / "bad", bad))
+    assert {p.column for p in exc.value.problems} == {"value"}
+
+
+def test_load_dataset_reads_a_metaumbrella_folder_and_workbook(tmp_path: Path) -> None:
+    folder = DATA / "OR/metaumbrella"
+    expected = contract(table_of(DATA / "OR/project"))
+    pd.testing.assert_frame_equal(contract(tidy(load_dataset(folder)["study_effects"])), expected)
+    book = tmp_path / "review.xlsx"
+    with pd.ExcelWriter(book) as xl:
+        for name in ("reviews", "study_effects"):
+            pd.read_csv(folder / f"{name}.csv").to_excel(xl, sheet_name=name, index=False)
+    got = contract(tidy(load_dataset(book)["study_effects"]))
+    pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-15)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The workflow
+
+
+def run_pooled(tmp_path: Path, folder: Path) -> bytes:
+    work = copy_workflow(tmp_path)
+    data = work / "data/raw/mine"
+    data.mkdir(parents=True)
+    for f in folder.iterdir():
+        (data / f.name).write_bytes(f.read_bytes())
+    config = yaml.safe_load((work / "config/config.yaml").read_text(encoding="utf-8"))
+    config.update(data="data/raw/mine", title="metaumbrella's layout", published={}, prisma=None)
+    (work / "config/mine.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    result = snakemake(work, "results/effects/pooled.csv", "--cores", "2", "--configfile", "config/mine.yaml")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return (work / "results/effects/pooled.csv").read_bytes()
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("name", ["OR", "SMD"])
+def test_workflow_gives_the_same_pooled_csv_from_both_layouts(name: str, tmp_path: Path) -> None:
+    theirs = run_pooled(tmp_path / "metaumbrella", DATA / name / "metaumbrella")
+    ours = run_pooled(tmp_path / "project", DATA / name / "project")
+    assert theirs == ours
+    factors = set(pd.read_csv(DATA / name / "metaumbrella/study_effects.csv")["factor"])
+    assert set(pd.read_csv(io.BytesIO(ours))["outcome"]) == factors

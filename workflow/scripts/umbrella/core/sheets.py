@@ -20,6 +20,7 @@ live in their own modules, whose names are re-exported here:
 from __future__ import annotations
 
 import difflib
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ import pandas as pd
 from umbrella.core.citation_matrix import WIDE_VALUES, parse_wide_matrix
 from umbrella.core.datasets import SHEETS, find_sheets, sheet_display, worksheet_of
 from umbrella.core.errors import InputError, Problem
+from umbrella.core.metaumbrella import as_written, from_metaumbrella
 from umbrella.core.row_checks import INPUT_SETS, ROW_CHECKS
 from umbrella.core.sheet_cells import MISSING_TOKENS, TEXT_FORMATS, parse_column
 from umbrella.core.sheet_files import normalise_header, read_raw
@@ -242,8 +244,9 @@ def load_sheet(sheet: str, path: str | Path, vocabularies: Mapping[str, list[str
     raw, problems = read_raw(path, display, worksheet_of(sheet, path))
     if raw is None:
         raise InputError(problems)
+    raw, shown_as, layout_problems = from_metaumbrella(sheet, raw, display, sys.stderr)
     table, extras, sheet_problems = parse_sheet(sheet, raw, display, vocabularies)
-    problems += sheet_problems
+    problems += layout_problems + as_written(sheet_problems, shown_as)
     if problems:
         raise InputError(problems)
     return Sheet(sheet, Path(path), display, table, extras)
@@ -280,8 +283,9 @@ def load_files(
         problems += [_with_order(p, order) for p in read_problems]
         if raw is None:
             continue
+        raw, shown_as, layout_problems = from_metaumbrella(name, raw, display)
         table, extras, sheet_problems = parse_sheet(name, raw, display, vocabularies)
-        problems += [_with_order(p, order) for p in sheet_problems]
+        problems += [_with_order(p, order) for p in layout_problems + as_written(sheet_problems, shown_as)]
         sheets[name] = Sheet(name, path, display, table, extras)
     if "studies" in files and "citation_matrix" in files:
         problems.append(
