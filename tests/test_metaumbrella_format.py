@@ -123,14 +123,6 @@ def test_every_mapped_column(tmp_path: Path) -> None:
     assert d["n_sample"] == 50 and pd.isna(d["n_treat"])
 
 
-NEW_COLUMNS = {"multiple_es", "within_r", "reverse"}
-needs_new_columns = pytest.mark.skipif(
-    not NEW_COLUMNS <= set(columns("study_effects")),
-    reason="the study_effects schema does not have multiple_es, within_r and reverse yet",
-)
-
-
-@needs_new_columns
 def test_multiple_es_r_and_reverse_es(tmp_path: Path) -> None:
     text = (
         "meta_review,factor,author,year,measure,value,se,multiple_es,r,reverse_es\n"
@@ -258,7 +250,6 @@ def test_round_trip(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(contract(back), expected)
 
 
-@needs_new_columns
 def test_round_trip_of_multiple_es_r_and_reverse(tmp_path: Path) -> None:
     original, frame, back, text = round_trip(tmp_path, NEW_MIXED)
     assert {"multiple_es", "r", "reverse_es"} <= set(frame) and ",reverse\n" in text
