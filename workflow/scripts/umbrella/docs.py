@@ -20,7 +20,10 @@ CHECK_WORDS = {
     "ci_ordered": "`ci_lower` is not above `ci_upper`",
     "estimate_in_ci": "`estimate` lies inside [`ci_lower`, `ci_upper`]",
     "ratio_positive": "for OR, RR, HR and IRR, `estimate` and the limits are above 0 (unlogged)",
-    "effect_inputs_complete": "each row has a complete set of numbers (estimate+se, estimate+CI, 2x2 counts or means)",
+    "effect_inputs_complete": (
+        "each row has a complete set of numbers its measure allows (estimate+se, estimate+CI, 2x2 counts, "
+        "events+person-time, means, change scores, pre/post values, or r with n)"
+    ),
     "events_within_n": "events are not more than participants in each arm",
     "nma_items": "`NMA` only on items 11, 12 and 15",
     "raters_agree": "where raters disagree on an item, a row of rater `consensus` gives the answer",

@@ -102,8 +102,12 @@ class MetaSettings:
 
     def _effect_sizes_text(self) -> str:
         return (
-            "Study effect sizes: estimate with SE or CI (log scale for ratios); 2x2 counts as OR, RR or RD with 0.5 "
-            "added to every cell of a study only when one of its cells is zero; means and SDs as MD, or as Hedges' "
+            "Study effect sizes: estimate with SE or CI at the row's ci_level (default 95 %; log scale for ratios); "
+            "2x2 counts as OR, RR or RD with 0.5 added to every cell of a study only when one of its cells is zero; "
+            "events and person-time as IRR (escalc IRR); correlations (R, Z) on Fisher's z with variance 1/(n − 3), "
+            "shown back as r; change scores, or pre/post means and SDs with a pre/post correlation of "
+            f"{self.pre_post_cor:g} unless the row gives pre_post_cor, as SMC (escalc SMCC per arm) or MC, "
+            "intervention minus control; means and SDs as MD, or as Hedges' "
             f"{SMD_VARIANCE_WORDS[self.smd_variance]}, J = Γ(m/2)/(√(m/2)·Γ((m − 1)/2)) the exact small-sample "
             "correction, m = n₁ + n₂ − 2. A Cohen's d (SMD) given with its SE or CI and both group sizes becomes "
             "g = J·d with SE J·SE. A control group shared by several comparisons is divided between them (its n, "
