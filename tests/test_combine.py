@@ -73,6 +73,33 @@ def test_shared_control_group_is_halved_before_the_effect_size() -> None:
     _, studies = reanalyse(sheet, MetaSettings())
     assert studies["combined"].tolist() == ["control group shared by 2 comparisons, split"] * 2
     assert studies["n"].tolist() == [110, 70]
+    # cases and controls: from the halved table (12 + 12 events, 48 + 38 without); for a difference the control
+    # group given as n_controls is halved, its n_cases (the intervention group) kept
+    assert studies["n_cases"].tolist() == [24, 40] and studies["n_controls"].tolist() == [86, 30]
+    given = sheet.assign(n_cases=[36, 40], n_controls=[124, 60])
+    _, studies = reanalyse(given, MetaSettings())
+    assert studies["n_cases"].tolist() == [24, 40] and studies["n_controls"].tolist() == [86, 30]
+
+
+def test_two_arms_sharing_a_control_group_count_each_participant_once() -> None:
+    # two arms (12/60 and 18/60 events) against one control group (24/100), each row giving the whole control
+    # group: split in two and pooled as groups, the study has 60 + 60 + 100 participants
+    sheet = rows(
+        study_id=["S1", "S1", "S2"], measure=["OR"] * 3, events_treat=[12, 18, 10], n_treat=[60, 60, 50],
+        events_control=[24, 24, 15], n_control=[100, 100, 50], shared_controls=[2, 2, np.nan],
+        multiple_es=["groups", "groups", None],
+    )  # fmt: skip
+    pooled, studies = reanalyse(sheet, MetaSettings())
+    assert pooled["k"].tolist() == [2] and studies["n"].tolist() == [220, 100]
+    assert studies["combined"].iloc[0] == (
+        "control group shared by 2 comparisons, split; groups: 2 effect sizes pooled (fixed effect)"
+    )
+    # the fixed-effect pool of the two halved tables (metafor escalc values as in the test above, and
+    # escalc("OR", ai=18, n1i=60, ci=12, n2i=50))
+    es = study_effect_sizes(split_shared_controls(sheet.iloc[:2])[0])
+    w = 1 / es["vi"]
+    assert studies["yi"].iloc[0] == pytest.approx(float((w * es["yi"]).sum() / w.sum()))
+    assert studies["vi"].iloc[0] == pytest.approx(float(1 / w.sum()))
 
 
 def test_reverse_flips_the_ratio_and_the_difference() -> None:
@@ -142,3 +169,10 @@ def test_rows_of_a_study_with_different_measures_are_not_combined() -> None:
     )  # fmt: skip
     with pytest.raises(InputError, match="different measures"):
         reanalyse(sheet, MetaSettings())
+    # a logged OR and an OR are one measure
+    same = rows(
+        study_id=["S1", "S1"], measure=["OR", "logOR"], estimate=[2.0, float(np.log(2.0))], se=[0.2, 0.2],
+        multiple_es=["outcomes", "outcomes"],
+    )  # fmt: skip
+    _, studies = reanalyse(same, MetaSettings())
+    assert len(studies) == 1 and studies["yi"].iloc[0] == pytest.approx(np.log(2.0))

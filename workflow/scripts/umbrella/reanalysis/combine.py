@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from umbrella.core.errors import InputError, Problem
+from umbrella.reanalysis.effect_sizes import analysis_measure
 
 #: The combining rules of ``multiple_es``.
 MULTIPLE_ES = ("groups", "outcomes")
@@ -123,8 +124,9 @@ def combine_studies(studies: pd.DataFrame, within_r: float = 0.5) -> pd.DataFram
 
 
 def _check_one_measure(rows: pd.DataFrame, group: np.ndarray) -> None:
-    """The rows combined into one study must share a measure: an InputError naming the studies that do not."""
-    mixed = rows["measure"].groupby(group).transform("nunique").gt(1).to_numpy()
+    """The rows combined into one study must share a measure (a logged ratio counts as its ratio, Z as R): an
+    InputError naming the studies that do not."""
+    mixed = analysis_measure(rows["measure"]).groupby(group).transform("nunique").gt(1).to_numpy()
     if not mixed.any():
         return
     bad = rows[mixed].drop_duplicates(STUDY_KEY)
