@@ -114,7 +114,13 @@ def sheet_section(sheet: str) -> str:
         "",
     ]
     if meta.get("key"):
-        lines.append(f"Key (unique per row): {', '.join(f'`{k}`' for k in meta['key'])}.")
+        repeats = [c for c, p in schema["properties"].items() if p.get("x-repeats-key")]
+        exception = (
+            f" (several rows may share it when each gives the same {', '.join(f'`{c}`' for c in repeats)})"
+            if repeats
+            else ""
+        )
+        lines.append(f"Key (unique per row{exception}): {', '.join(f'`{k}`' for k in meta['key'])}.")
     checks = [CHECK_WORDS[c] for c in meta.get("checks", [])]
     if checks:
         lines.append("Row checks: " + "; ".join(checks) + ".")
