@@ -116,7 +116,7 @@ def sheet_section(sheet: str) -> str:
     if meta.get("key"):
         repeats = [c for c, p in schema["properties"].items() if p.get("x-repeats-key")]
         exception = (
-            f" (several rows may share it when each gives the same {', '.join(f'`{c}`' for c in repeats)})"
+            f"; several rows may share it when each gives the same {', '.join(f'`{c}`' for c in repeats)}"
             if repeats
             else ""
         )
