@@ -161,3 +161,14 @@ def test_a_long_list_of_review_ids_is_cut_with_a_count() -> None:
 
     assert first_ids("A;B;C", limit=3) == "A;B;C" and first_ids(None) is None
     assert first_ids(";".join(f"R{i}" for i in range(1025)), limit=2) == "R0;R1; … and 1,023 more"
+
+
+def test_the_stylesheet_is_inlined_as_written(sheets_dir: Path, tmp_path: Path) -> None:
+    from umbrella.report.html import style_sheet
+
+    html = html_for(sheets_dir)
+    style = html.split("<style>", 1)[1].split("</style>", 1)[0]
+    assert style.strip() == CSS.read_text(encoding="utf-8").strip()
+    assert '"DejaVu Sans"' in style and "&#34;" not in style and "&quot;" not in style
+    hostile = write(tmp_path, "hostile.css", 'p::after { content: "</style><script>x()</script>"; }\n')
+    assert "</style" not in str(style_sheet(hostile)) and "<\\/style>" in str(style_sheet(hostile))

@@ -229,8 +229,15 @@ def render(context: Mapping[str, Any], template: str | Path, css: str | Path) ->
     env.filters["first_ids"] = first_ids
     env.filters["pval"] = p_text
     env.filters["minus"] = lambda text: str(text).replace("-", "\u2212")
-    css_text = Path(css).read_text(encoding="utf-8")
-    return env.get_template(template.name).render(**context, css=css_text)
+    return env.get_template(template.name).render(**context, css=style_sheet(css))
+
+
+def style_sheet(css: str | Path) -> Any:
+    """The workflow's stylesheet, to be inlined in ``<style>``: HTML escaping would break its quotes, so it is
+    marked safe once the only sequence that could end the element early (``</``) is escaped as CSS reads it."""
+    from markupsafe import Markup
+
+    return Markup(Path(css).read_text(encoding="utf-8").replace("</", "<\\/"))
 
 
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
