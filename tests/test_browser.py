@@ -84,6 +84,11 @@ def test_tables_sort_and_filter(browser, simulated: Path) -> None:
     k_after = page.eval_on_selector_all(f"{table} tbody tr td:nth-child(4)", "c => c.map(x => x.textContent.trim())")
     numbers = [int(x.replace(",", "")) for x in k_after]
     assert numbers == sorted(numbers) and sorted(k_before) == sorted(k_after)
+    ratings = page.locator("#quality div.scroll", has=page.locator("th", has_text="Critical flaws")).locator("table")
+    ratings.locator("thead th:nth-child(2) button.sort").click()
+    shown = [t.strip() for t in ratings.locator("tbody tr td:nth-child(2)").all_text_contents()]
+    order = ["High", "Moderate", "Low", "Critically low", "Incomplete"]
+    assert len(set(shown)) > 2 and [order.index(r) for r in shown] == sorted(order.index(r) for r in shown)
     page.fill("#included input.filter", "Kestrelwood")
     visible = page.eval_on_selector_all(f"{table} tbody tr", "rows => rows.filter(r => !r.hidden).length")
     assert 0 < visible < len(before)

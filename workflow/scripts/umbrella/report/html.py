@@ -20,7 +20,9 @@ from umbrella.core.datasets import SHEETS, sha256_of, sheet_display
 from umbrella.core.registry import conditions, supplement_labels
 from umbrella.core.sheets import column_types, load_schema
 from umbrella.core.tables import atomic_open, output_dictionary, output_types, read_table
-from umbrella.core.vocabulary import FIGURE_ROWS, RATING_LABELS, REVIEW_TYPES, review_label
+from umbrella.core.vocabulary import FIGURE_ROWS, RATING_LABELS, RATINGS, REVIEW_TYPES, review_label
+from umbrella.reanalysis.grade import GRADE_LABELS
+from umbrella.reanalysis.settings import MetaSettings
 from umbrella.report.section_contexts import (
     effects_context,
     overlap_context,
@@ -113,6 +115,10 @@ def build_context(
         "limitations": list(config.get("limitations") or []),
         "supplement": supplement_labels(conditions(present, config.get("prisma"))),
         "row_limit": int((config.get("scale") or {}).get("report_rows", 200)),
+        "ordinal_scales": [
+            [RATING_LABELS[r] for r in (*RATINGS, "incomplete") if r in RATING_LABELS],
+            list(GRADE_LABELS[MetaSettings.from_config(config.get("reanalysis")).grade.labels]),
+        ],
         "figure_rows": int((config.get("scale") or {}).get("figure_rows", FIGURE_ROWS)),
         "gaps": gaps,
         "versions": _versions(),
