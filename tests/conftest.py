@@ -48,11 +48,12 @@ def sheets_dir(tmp_path: Path) -> Path:
     return folder
 
 
-def copy_workflow(dest: Path) -> Path:
-    """Copy the workflow (not results, logs or .snakemake) into ``dest`` and return it."""
+def copy_workflow(dest: Path, source: Path = ROOT) -> Path:
+    """Copy the workflow of ``source`` (the repository; not results, logs or .snakemake) into ``dest`` and
+    return it."""
     dest.mkdir(parents=True, exist_ok=True)
     for part in WORKFLOW_PARTS:
-        src = ROOT / part
+        src = source / part
         if src.is_dir():
             shutil.copytree(src, dest / part, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         else:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import shlex
-import shutil
 import subprocess
 import time
 from collections import Counter
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, WORKFLOW_PARTS, copy_workflow, outputs_digest, snakemake
+from conftest import ROOT, copy_workflow, outputs_digest, snakemake
 
 CLUSTER = ROOT / "tests" / "cluster"
 
@@ -29,13 +28,7 @@ def script(name: str) -> str:
 def cluster_run(simulated_run: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """The simulated analysis run from scratch through the cluster-generic executor: the run and Snakemake's
     output. The workflow is copied from the local run (not from the repository, which may have changed since)."""
-    work = tmp_path_factory.mktemp("cluster")
-    for part in WORKFLOW_PARTS:
-        src = simulated_run / part
-        if src.is_dir():
-            shutil.copytree(src, work / part, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        else:
-            shutil.copy2(src, work / part)
+    work = copy_workflow(tmp_path_factory.mktemp("cluster"), source=simulated_run)
     result = snakemake(
         work,
         "--configfile", "config/simulated.yaml",
