@@ -28,6 +28,6 @@ localrules:
 
 rule all:
     input:
-        "reports/umbrella_review.html",
-        "reports/supplement.zip",
+        out("reports/umbrella_review.html"),
+        out("reports/supplement.zip"),
     default_target: True

@@ -74,12 +74,16 @@ def run_workflow(folder: Path, cores: int) -> tuple[float, int]:
     return wall, peak
 
 
+#: The analysis' name: its outputs are in results/<NAME>/, reports/<NAME>/ and logs/<NAME>/.
+NAME = "bench"
+
+
 def rule_costs(folder: Path) -> dict[str, tuple[float, float]]:
     """Rule -> (seconds summed over its jobs, largest peak resident MB) from the jobs' benchmark files."""
     seconds: dict[str, float] = defaultdict(float)
     peak: dict[str, float] = defaultdict(float)
-    for path in sorted((folder / "logs" / "benchmarks").rglob("*.tsv")):
-        rule = path.relative_to(folder / "logs" / "benchmarks").parts[0].removesuffix(".tsv")
+    for path in sorted((folder / "logs" / NAME / "benchmarks").rglob("*.tsv")):
+        rule = path.relative_to(folder / "logs" / NAME / "benchmarks").parts[0].removesuffix(".tsv")
         with open(path, encoding="utf-8") as fh:
             row = next(csv.DictReader(fh, delimiter="\t"))
         seconds[rule] += float(row["s"])
@@ -101,6 +105,7 @@ def bench(n_reviews: int, seed: int, cores: int, folder: Path) -> dict[str, obje
     config = yaml.safe_load((ROOT / "config" / "simulated.yaml").read_text(encoding="utf-8"))
     config["data"] = str(folder / "raw")
     config["prisma"] = None  # the simulated PRISMA counts describe 35 reviews
+    config["name"] = NAME
     (folder / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     wall, peak = run_workflow(folder, cores)
     noop, _ = run_workflow(folder, cores)
@@ -110,9 +115,9 @@ def bench(n_reviews: int, seed: int, cores: int, folder: Path) -> dict[str, obje
         "wall": wall,
         "peak_mb": peak / 1e6,
         "noop": noop,
-        "report_mb": size_mb(folder / "reports" / "umbrella_review.html"),
-        "zip_mb": size_mb(folder / "reports" / "supplement.zip"),
-        "xlsx_mb": size_mb(folder / "reports" / "supplement" / "supplement.xlsx"),
+        "report_mb": size_mb(folder / "reports" / NAME / "umbrella_review.html"),
+        "zip_mb": size_mb(folder / "reports" / NAME / "supplement.zip"),
+        "xlsx_mb": size_mb(folder / "reports" / NAME / "supplement" / "supplement.xlsx"),
         "rules": rule_costs(folder),
     }
 

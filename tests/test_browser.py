@@ -48,7 +48,7 @@ def open_report(browser, html: Path):
 
 @pytest.fixture(scope="module")
 def simulated(simulated_run: Path) -> Path:
-    return simulated_run / "reports/umbrella_review.html"
+    return simulated_run / "reports/simulated/umbrella_review.html"
 
 
 def test_report_renders_without_errors_and_every_figure_has_a_size(browser, simulated: Path, tmp_path: Path) -> None:
@@ -98,7 +98,7 @@ def test_tables_sort_and_filter(browser, simulated: Path) -> None:
 
 def test_injected_markup_is_shown_escaped_and_never_runs(browser, hostile_run: Path) -> None:
     work = hostile_run  # markup (conftest.PAYLOAD) in two reviews' title and author, two effects' outcome and group
-    html = work / "reports/umbrella_review.html"
+    html = work / "reports/simulated/umbrella_review.html"
     assert "<script>window.__pwned" not in html.read_text(encoding="utf-8")
     page, problems = open_report(browser, html)
     assert page.evaluate("window.__pwned") is None

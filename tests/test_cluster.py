@@ -63,7 +63,7 @@ def test_a_cluster_run_gives_the_bytes_of_a_local_run(cluster_run: tuple[Path, s
     work, _ = cluster_run
     local, cluster = outputs_digest(simulated_run), outputs_digest(work)
     assert sum(name.startswith(("results/", "reports/")) for name in cluster) > 40
-    assert "reports/supplement.zip" in cluster and "reports/umbrella_review.html" in cluster
+    assert "reports/simulated/supplement.zip" in cluster and "reports/simulated/umbrella_review.html" in cluster
     differ = sorted(name for name in local.keys() | cluster.keys() if local.get(name) != cluster.get(name))
     assert not differ, differ
 

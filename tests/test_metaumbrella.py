@@ -269,7 +269,7 @@ def examples_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.e2e
 def test_workflow_reproduces_metaumbrella_and_metafor(examples_run: Path) -> None:
-    pooled = pd.read_csv(examples_run / "results/effects/pooled.csv")
+    pooled = pd.read_csv(examples_run / "results/examples/effects/pooled.csv")
     check_published_df_or(pooled[pooled["review_id"] == "Dalager"])
     assert_matches_metafor(pooled[pooled["review_id"] == "Takayama"], "RR", "2x2")
     assert_matches_metafor(pooled[pooled["review_id"] == "Smith"], "SMD", "metaumbrella")
@@ -278,7 +278,7 @@ def test_workflow_reproduces_metaumbrella_and_metafor(examples_run: Path) -> Non
 
 @pytest.mark.e2e
 def test_report_shows_the_reanalysis_without_an_effects_sheet(examples_run: Path) -> None:
-    html = (examples_run / "reports/umbrella_review.html").read_text(encoding="utf-8")
+    html = (examples_run / "reports/examples/umbrella_review.html").read_text(encoding="utf-8")
     assert 'id="reanalysis"' in html and "GRADE of each re-analysed meta-analysis" in html
     methods = html[html.index('<section id="methods">') : html.index("</section>", html.index('id="methods"'))]
     assert "Re-analysis of study-level data" in methods

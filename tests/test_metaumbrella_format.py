@@ -345,9 +345,9 @@ def run_pooled(tmp_path: Path, folder: Path) -> bytes:
     config = yaml.safe_load((work / "config/config.yaml").read_text(encoding="utf-8"))
     config.update(data="data/raw/mine", title="metaumbrella's layout", published={}, prisma=None)
     (work / "config/mine.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    result = snakemake(work, "results/effects/pooled.csv", "--cores", "2", "--configfile", "config/mine.yaml")
+    result = snakemake(work, "results/mine/effects/pooled.csv", "--cores", "2", "--configfile", "config/mine.yaml")
     assert result.returncode == 0, result.stderr[-3000:]
-    return (work / "results/effects/pooled.csv").read_bytes()
+    return (work / "results/mine/effects/pooled.csv").read_bytes()
 
 
 @pytest.mark.e2e

@@ -12,6 +12,7 @@ import pytest
 import yaml
 from conftest import ROOT
 from umbrella.core.datasets import SHEETS
+from umbrella.core.places import place
 
 DICTIONARY = ROOT / "workflow" / "schemas" / "outputs.yaml"
 TYPES = {"string", "integer", "number", "boolean"}
@@ -106,7 +107,7 @@ def test_sheet_tables_are_left_to_the_sheet_schemas() -> None:
 @pytest.mark.parametrize("name", sorted(TABLES))
 def test_header_is_the_dictionary_column_list(simulated_run: Path, name: str) -> None:
     entry = TABLES[name]
-    path = simulated_run / entry["path"]
+    path = simulated_run / place(entry["path"], "simulated")
     assert path.is_file(), f"{entry['path']} was not written"
     header, rows = read_csv(path)
     assert header == list(entry["columns"])
@@ -117,7 +118,7 @@ def test_header_is_the_dictionary_column_list(simulated_run: Path, name: str) ->
 @pytest.mark.parametrize("name", sorted(TABLES))
 def test_values_have_the_dictionary_types(simulated_run: Path, name: str) -> None:
     entry = TABLES[name]
-    _, rows = read_csv(simulated_run / entry["path"])
+    _, rows = read_csv(simulated_run / place(entry["path"], "simulated"))
     for column, spec in entry["columns"].items():
         check = CHECKS[spec["type"]]
         bad = sorted({row[column] for row in rows if row[column] != "" and not check(row[column])})
@@ -128,7 +129,7 @@ def test_values_have_the_dictionary_types(simulated_run: Path, name: str) -> Non
 @pytest.mark.parametrize("name", sorted(TABLES))
 def test_values_are_allowed(simulated_run: Path, name: str) -> None:
     entry = TABLES[name]
-    _, rows = read_csv(simulated_run / entry["path"])
+    _, rows = read_csv(simulated_run / place(entry["path"], "simulated"))
     for column, spec in entry["columns"].items():
         if "allowed" not in spec:
             continue
@@ -140,7 +141,7 @@ def test_values_are_allowed(simulated_run: Path, name: str) -> None:
 @pytest.mark.parametrize("name", sorted(TABLES))
 def test_key_identifies_the_rows(simulated_run: Path, name: str) -> None:
     entry = TABLES[name]
-    _, rows = read_csv(simulated_run / entry["path"])
+    _, rows = read_csv(simulated_run / place(entry["path"], "simulated"))
     counts = Counter(tuple(row[c] for c in entry["key"]) for row in rows)
     repeated = sorted(k for k, n in counts.items() if n > 1)
     assert not repeated, f"{name}: key {entry['key']} repeats {repeated[:5]}"
@@ -149,6 +150,7 @@ def test_key_identifies_the_rows(simulated_run: Path, name: str) -> None:
 @pytest.mark.e2e
 def test_every_published_table_is_in_the_dictionary(simulated_run: Path) -> None:
     sheet_tables = {f"results/extract/{sheet}.csv" for sheet in SHEETS}
-    written = {p.relative_to(simulated_run).as_posix() for p in (simulated_run / "results").rglob("*.csv")}
+    folder = simulated_run / "results/simulated"  # config/simulated.yaml writes to its own folders
+    written = {f"results/{p.relative_to(folder).as_posix()}" for p in folder.rglob("*.csv")}
     documented = {entry["path"] for entry in TABLES.values()}
     assert written - sheet_tables - documented == set(), "tables missing from workflow/schemas/outputs.yaml"

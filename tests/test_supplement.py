@@ -25,7 +25,7 @@ def run(hostile_run: Path) -> Path:
 
 @pytest.mark.e2e
 def test_numbered_tables_figures_and_files(run: Path) -> None:
-    folder = run / "reports/supplement"
+    folder = run / "reports/simulated/supplement"
     tables = sorted(p.name for p in (folder / "tables").glob("*.csv"))
     for expected in ("S1_characteristics.csv", "S2_amstar2_answers.csv", "S3a_amstar2_ratings.csv",
                      "S4b_overlap_pairwise.csv", "S5a_review_effects.csv", "S6a_reanalysis.csv",
@@ -43,14 +43,14 @@ def test_numbered_tables_figures_and_files(run: Path) -> None:
 
 @pytest.mark.e2e
 def test_manifest_and_zip(run: Path) -> None:
-    folder = run / "reports/supplement"
+    folder = run / "reports/simulated/supplement"
     lines = (folder / "MANIFEST.sha256").read_text(encoding="utf-8").splitlines()
     listed = {}
     for line in lines:
         digest, name = line.split("  ", 1)
         listed[name] = digest
         assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest
-    with zipfile.ZipFile(run / "reports/supplement.zip") as z:
+    with zipfile.ZipFile(run / "reports/simulated/supplement.zip") as z:
         names = z.namelist()
         assert {f"supplement/{n}" for n in listed} | {"supplement/MANIFEST.sha256"} == set(names)
         assert {info.date_time for info in z.infolist()} == {(1980, 1, 1, 0, 0, 0)}
@@ -58,7 +58,7 @@ def test_manifest_and_zip(run: Path) -> None:
 
 @pytest.mark.e2e
 def test_every_column_is_in_the_data_dictionary(run: Path) -> None:
-    folder = run / "reports/supplement"
+    folder = run / "reports/simulated/supplement"
     dictionary = pd.read_csv(folder / "data_dictionary.csv", keep_default_na=False)
     for table in (folder / "tables").glob("*.csv"):
         header = list(pd.read_csv(table, nrows=0).columns)
@@ -70,7 +70,7 @@ def test_every_column_is_in_the_data_dictionary(run: Path) -> None:
 @pytest.mark.e2e
 def test_data_package_validates(run: Path) -> None:
     frictionless = pytest.importorskip("frictionless")
-    report = frictionless.validate(run / "reports/supplement/datapackage.json")
+    report = frictionless.validate(run / "reports/simulated/supplement/datapackage.json")
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:20]
 
 
@@ -78,9 +78,9 @@ def test_data_package_validates(run: Path) -> None:
 def test_formula_injection_is_neutralised(run: Path) -> None:
     from openpyxl import load_workbook
 
-    s1 = pd.read_csv(run / "reports/supplement/tables/S1_characteristics.csv", keep_default_na=False)
+    s1 = pd.read_csv(run / "reports/simulated/supplement/tables/S1_characteristics.csv", keep_default_na=False)
     assert '\'=HYPERLINK("http://x")' in s1["population"].tolist()
-    sheet = load_workbook(run / "reports/supplement/supplement.xlsx")["S1 characteristics"]
+    sheet = load_workbook(run / "reports/simulated/supplement/supplement.xlsx")["S1 characteristics"]
     cells = [c for row in sheet.iter_rows() for c in row if isinstance(c.value, str) and "HYPERLINK" in c.value]
     assert cells and all(c.value.startswith("'") and c.data_type == "s" for c in cells)
     reviews = pd.DataFrame({"title": ["=1+2", "+cmd", "-2+3", "@SUM(A1)", "plain", "-"], "n": [1, 2, 3, 4, 5, 6]})
@@ -109,7 +109,7 @@ def test_xlsx_has_one_frozen_sheet_per_table_and_no_formulas(tmp_path: Path) -> 
 @pytest.mark.browser
 @pytest.mark.skipif(not shutil.which("soffice") and not IN_CI, reason="LibreOffice not installed (CI installs it)")
 def test_the_workbook_opens_in_libreoffice(run: Path, tmp_path: Path) -> None:
-    workbook = run / "reports/supplement/supplement.xlsx"
+    workbook = run / "reports/simulated/supplement/supplement.xlsx"
     result = subprocess.run(
         ["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/profile", "--convert-to", "csv",
          "--outdir", str(tmp_path), str(workbook)],
@@ -117,7 +117,7 @@ def test_the_workbook_opens_in_libreoffice(run: Path, tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     converted = pd.read_csv(tmp_path / "supplement.csv", keep_default_na=False)
-    original = pd.read_csv(run / "reports/supplement/tables/S1_characteristics.csv", keep_default_na=False)
+    original = pd.read_csv(run / "reports/simulated/supplement/tables/S1_characteristics.csv", keep_default_na=False)
     assert list(converted.columns) == list(original.columns)  # the first sheet, S1
     assert len(converted) == len(original) == 35
     assert converted["review_id"].tolist() == original["review_id"].tolist()

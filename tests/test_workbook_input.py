@@ -188,18 +188,19 @@ def test_workflow_on_a_workbook_gives_the_results_of_the_csv_folder(simulated_ru
     shutil.rmtree(work / "data/raw/simulated")  # the workbook is all there is to read
     config = yaml.safe_load((work / "config/simulated.yaml").read_text(encoding="utf-8"))
     config["data"] = "data/simulated.xlsx"
+    config["name"] = "simulated"  # the folders of the CSV run, to compare file by file
     (work / "config/workbook.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     result = snakemake(work, "--cores", "2", "--configfile", "config/workbook.yaml")
     assert result.returncode == 0, result.stderr[-3000:]
-    expected = sorted(p.relative_to(simulated_run) for p in (simulated_run / "results").glob("*/*.csv"))
-    got = sorted(p.relative_to(work) for p in (work / "results").glob("*/*.csv"))
+    expected = sorted(p.relative_to(simulated_run) for p in (simulated_run / "results/simulated").glob("*/*.csv"))
+    got = sorted(p.relative_to(work) for p in (work / "results/simulated").glob("*/*.csv"))
     assert got == expected and expected
     differ = [str(p) for p in expected if not filecmp.cmp(simulated_run / p, work / p, shallow=False)]
     assert not differ
-    sheets = json.loads((work / "results/provenance.json").read_text(encoding="utf-8"))["sheets"]
+    sheets = json.loads((work / "results/simulated/provenance.json").read_text(encoding="utf-8"))["sheets"]
     assert sheets["effects"]["file"] == "data/simulated.xlsx" and sheets["effects"]["worksheet"] == "effects"
     assert len({entry["sha256"] for entry in sheets.values()}) == 1
-    report = (work / "reports/umbrella_review.html").read_text(encoding="utf-8")
+    report = (work / "reports/simulated/umbrella_review.html").read_text(encoding="utf-8")
     assert "<code>data/simulated.xlsx, worksheet &#39;effects&#39;</code>" in report
 
 

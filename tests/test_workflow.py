@@ -99,44 +99,45 @@ def test_lint_is_clean(default_run: Path) -> None:
 
 def test_simulated_run_replaces_the_default_config(simulated_run: Path, copy_run) -> None:
     work = copy_run(simulated_run)  # the clean run (the fixture checks it succeeds), copied: this test reruns it
-    html = (work / "reports/umbrella_review.html").read_text(encoding="utf-8")
+    html = (work / "reports/simulated/umbrella_review.html").read_text(encoding="utf-8")
     assert "SIMULATED" in html and 'class="banner"' in html
     assert "partial extraction" not in html  # Cooper's published totals are not merged in
     for sheet in ["amstar2", "effects", "studies", "study_effects", "implementation", "experiences"]:
-        assert (work / f"results/extract/{sheet}.csv").is_file()
-    ratings = (work / "results/quality/amstar2_ratings.csv").read_text(encoding="utf-8")
+        assert (work / f"results/simulated/extract/{sheet}.csv").is_file()
+    ratings = (work / "results/simulated/quality/amstar2_ratings.csv").read_text(encoding="utf-8")
     assert ratings.count(",items,") == 35
-    assert (work / "results/quality/amstar2_agreement.csv").read_text(encoding="utf-8").count("overall") == 1
+    assert (work / "results/simulated/quality/amstar2_agreement.csv").read_text(encoding="utf-8").count("overall") == 1
     for figure in ["matrix", "items", "ratings"]:
-        svg = (work / f"results/quality/amstar2_{figure}.svg").read_text(encoding="utf-8")
+        svg = (work / f"results/simulated/quality/amstar2_{figure}.svg").read_text(encoding="utf-8")
         assert svg.startswith("<?xml") and "<dc:date>" not in svg
     assert "Agreement between raters" in html and "Disagreements with the published ratings" in html
-    groups = {line.split(",")[3] for line in (work / "results/extract/effects.csv").read_text().splitlines()[1:]}
-    forests = list((work / "results/effects/forest").glob("forest_*.svg"))
+    effects = (work / "results/simulated/extract/effects.csv").read_text(encoding="utf-8")
+    groups = {line.split(",")[3] for line in effects.splitlines()[1:]}
+    forests = list((work / "results/simulated/effects/forest").glob("forest_*.svg"))
     assert len(forests) == len(groups) >= 3
     # quality 3, evidence map, forests, implementation, flow, overlap heatmap, umbrella forest
     assert html.count('src="data:image/svg+xml;base64,') == 3 + 1 + len(forests) + 2 + 1 + 1
-    pooled = (work / "results/effects/pooled.csv").read_text(encoding="utf-8").splitlines()
+    pooled = (work / "results/simulated/effects/pooled.csv").read_text(encoding="utf-8").splitlines()
     assert pooled[0].startswith("outcome,review_id,measure,k,n_cases,n_controls,n_total,estimate,se,ci_lower")
     assert len(pooled) == 1 + 9  # 3 outcomes x 3 reviews
     assert "Re-analysis of study-level data" in html and "Ioannidis classes" in html
     assert "PRISMA 2020 flow of the selection of reviews" in html
-    overall = (work / "results/overlap/cca_overall.csv").read_text(encoding="utf-8").splitlines()
+    overall = (work / "results/simulated/overlap/cca_overall.csv").read_text(encoding="utf-8").splitlines()
     assert overall[0] == "scope,N,r,c,x,cca,cca_adjusted,band" and overall[1].startswith("all reviews,903,189,35,")
     assert "Pairs of reviews" in html and "Overlap per outcome" in html and "Overlapping evidence:" in html
-    prisma = (work / "results/synthesis/prisma.csv").read_text(encoding="utf-8")
+    prisma = (work / "results/simulated/synthesis/prisma.csv").read_text(encoding="utf-8")
     assert "Included,reviews_included,Reviews included in the overview,,35" in prisma
 
-    # Counting a "Partial yes" as a flaw can only lower ratings, and the rerun is limited to what depends on it.
-    (work / "config/simulated_py.yaml").write_text(
-        (work / "config/simulated.yaml").read_text(encoding="utf-8").replace("partial_yes: met", "partial_yes: flaw"),
-        encoding="utf-8",
-    )
+    # Counting a "Partial yes" as a flaw can only lower ratings, and the rerun (of the same analysis, named as the
+    # first run's folders) is limited to what depends on it.
+    text = (work / "config/simulated.yaml").read_text(encoding="utf-8")
+    text = text.replace("partial_yes: met", "partial_yes: flaw").replace("\nname: null\n", "\nname: simulated\n")
+    (work / "config/simulated_py.yaml").write_text(text, encoding="utf-8")
     result = snakemake(work, "--cores", "2", "--configfile", "config/simulated_py.yaml")
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout + result.stderr
     assert "rate_amstar2" in out and "extract_reviews" not in out
-    flaw = (work / "results/quality/amstar2_ratings.csv").read_text(encoding="utf-8")
+    flaw = (work / "results/simulated/quality/amstar2_ratings.csv").read_text(encoding="utf-8")
     order = {"high": 0, "moderate": 1, "low": 2, "critically_low": 3}
     before = {line.split(",")[0]: line.split(",")[1] for line in ratings.splitlines()[1:]}
     after = {line.split(",")[0]: line.split(",")[1] for line in flaw.splitlines()[1:]}
@@ -160,7 +161,7 @@ def test_own_config_with_other_questions(tmp_path: Path) -> None:
     )
     result = snakemake(work, "--cores", "2", "--configfile", "config/mine.yaml")
     assert result.returncode == 0, result.stderr[-3000:]
-    by_question = (work / "results/extract/reviews_by_question.csv").read_text(encoding="utf-8")
+    by_question = (work / "results/mine/extract/reviews_by_question.csv").read_text(encoding="utf-8")
     assert by_question.splitlines()[1:3] == ["costs,What does it cost?,2,0,", "harms,What harms?,1,0,"]
     assert "effectiveness" not in by_question
 

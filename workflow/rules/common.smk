@@ -7,7 +7,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(workflow.current_basedir).parent / "scripts"))
 
 from umbrella.core.config import validate_config, vocabularies
-from umbrella.core.errors import InputError
+from umbrella.core.errors import InputError, Problem
+from umbrella.core.places import analysis_name, name_problem, place
 from umbrella.core.datasets import OPTIONAL_SHEETS, find_sheets
 from umbrella.preflight import validate_once
 from umbrella.core.registry import active, conditions, rule_outputs, supplement_tables
@@ -22,6 +23,21 @@ try:
 except InputError as exc:
     raise WorkflowError(exc.format()) from None
 
+NAME = analysis_name(config, CONFIG_FILES)
+if name_problem(NAME):
+    raise WorkflowError(
+        InputError(
+            [Problem(_source, column="name", value=NAME, column_word="key", message=name_problem(NAME))],
+            heading=f"The configuration {_source} has problems",
+        ).format()
+    )
+
+
+def out(path):
+    """``path`` (``results/...``, ``reports/...``, ``logs/...``) in this analysis' own folders."""
+    return place(path, NAME)
+
+
 SHEET_FILES, _problems = find_sheets(config["data"])
 if _problems:
     raise WorkflowError(InputError(_problems).format())
@@ -31,7 +47,7 @@ try:
     validate_once(
         SHEET_FILES,
         VOCABULARIES,
-        ".snakemake/umbrella/sheets.validated",
+        f".snakemake/umbrella/{NAME or '_default'}/sheets.validated",
         prisma=config["prisma"],
         config_source=_source,
     )
@@ -51,15 +67,15 @@ def source(path):
 DICTIONARY = source("../schemas/outputs.yaml")
 
 FLAGS = conditions(SHEET_FILES, config["prisma"])
-OUTPUTS = active(FLAGS)
-PROVENANCE = "results/provenance.json"
+OUTPUTS = active(FLAGS, NAME)
+PROVENANCE = out("results/provenance.json")
 GIT = git_state(workflow.basedir, ["Snakefile", "workflow", "config", config["data"]])
 
 
 def declared(rule):
     """The outputs of ``rule`` in this analysis, as the registry declares them (path, caption, category)."""
     out = {}
-    for name, entry in rule_outputs(rule, FLAGS).items():
+    for name, entry in rule_outputs(rule, FLAGS, NAME).items():
         if entry.directory:
             target, patterns = directory(entry.path), ["{name}.svg"]
         else:
@@ -82,7 +98,7 @@ def report_inputs(wildcards=None):
     """The raw sheets (for their hashes), the tidy sheets, the provenance and every registered table and
     figure, named for the report."""
     inputs = {f"sheet_{name}": str(path) for name, path in SHEET_FILES.items()}
-    inputs.update({f"tidy_{name}": f"results/extract/{name}.csv" for name in SHEET_FILES})
+    inputs.update({f"tidy_{name}": out(f"results/extract/{name}.csv") for name in SHEET_FILES})
     inputs["provenance"] = PROVENANCE
     inputs["dictionary"] = DICTIONARY  # how the published tables are read back
     for key, entry in OUTPUTS.items():
@@ -92,7 +108,7 @@ def report_inputs(wildcards=None):
     return inputs
 
 
-SUPPLEMENT_TABLES = supplement_tables(FLAGS)
+SUPPLEMENT_TABLES = supplement_tables(FLAGS, NAME)
 SUPPLEMENT_FIGURES = [o.path for o in OUTPUTS.values() if o.kind == "figure" and not o.directory]
 SUPPLEMENT_FOLDERS = [o.path for o in OUTPUTS.values() if o.kind == "figure" and o.directory]
 

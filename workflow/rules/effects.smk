@@ -1,7 +1,7 @@
 rule summarise_effects:
     input:
-        effects="results/extract/effects.csv",
-        reviews="results/extract/reviews.csv",
+        effects=out("results/extract/effects.csv"),
+        reviews=out("results/extract/reviews.csv"),
         ratings=path_of("table_amstar2_ratings"),
     output:
         **declared("summarise_effects"),
@@ -10,13 +10,13 @@ rule summarise_effects:
         n_cases_threshold=config["reanalysis"]["n_cases_threshold"],
         figure_rows=config["scale"]["figure_rows"],
     benchmark:
-        "logs/benchmarks/summarise_effects.tsv"
+        out("logs/benchmarks/summarise_effects.tsv")
     threads: parallel_when_large("effects")
     resources:
         mem_mb=memory(1000, 20),
         runtime=minutes(10),
     log:
-        "logs/summarise_effects.log",
+        out("logs/summarise_effects.log"),
     conda:
         ENV
     script:
@@ -25,21 +25,21 @@ rule summarise_effects:
 
 rule reanalyse_studies:
     input:
-        study_effects="results/extract/study_effects.csv",
-        reviews="results/extract/reviews.csv",
+        study_effects=out("results/extract/study_effects.csv"),
+        reviews=out("results/extract/reviews.csv"),
     output:
         **declared("reanalyse_studies"),
     params:
         settings=config["reanalysis"],
         figure_rows=config["scale"]["figure_rows"],
     benchmark:
-        "logs/benchmarks/reanalyse_studies.tsv"
+        out("logs/benchmarks/reanalyse_studies.tsv")
     threads: 1
     resources:
         mem_mb=memory(1000, 20),
         runtime=minutes(10),
     log:
-        "logs/reanalyse_studies.log",
+        out("logs/reanalyse_studies.log"),
     conda:
         ENV
     script:

@@ -3,20 +3,20 @@ rule extract_reviews:
         sheet=SHEET_FILES["reviews"],
     output:
         **declared("extract_reviews"),
-        reviews="results/extract/reviews.csv",
+        reviews=out("results/extract/reviews.csv"),
     params:
         vocabularies=VOCABULARIES,
         questions=config["research_questions"],
         published=config["published"],
     benchmark:
-        "logs/benchmarks/extract_reviews.tsv"
+        out("logs/benchmarks/extract_reviews.tsv")
     priority: 1  # every later stage needs it
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
     log:
-        "logs/extract_reviews.log",
+        out("logs/extract_reviews.log"),
     conda:
         ENV
     script:
@@ -27,17 +27,17 @@ rule extract_sheet:
     input:
         sheet=lambda wc: SHEET_FILES[wc.sheet],
     output:
-        table="results/extract/{sheet}.csv",
+        table=out("results/extract/{sheet}.csv"),
     wildcard_constraints:
         sheet="|".join(OPTIONAL_SHEETS),
     benchmark:
-        "logs/benchmarks/extract_sheet/{sheet}.tsv"
+        out("logs/benchmarks/extract_sheet/{sheet}.tsv")
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
     log:
-        "logs/extract_sheet/{sheet}.log",
+        out("logs/extract_sheet/{sheet}.log"),
     conda:
         ENV
     script:

@@ -1,23 +1,23 @@
 rule compute_overlap:
     input:
         **{
-            s: f"results/extract/{s}.csv"
+            s: out(f"results/extract/{s}.csv")
             for s in ("studies", "citation_matrix", "study_effects", "effects")
             if s in SHEET_FILES
         },
-        reviews="results/extract/reviews.csv",
+        reviews=out("results/extract/reviews.csv"),
     output:
         **declared("compute_overlap"),
     params:
         settings=config["overlap"],
     benchmark:
-        "logs/benchmarks/compute_overlap.tsv"
+        out("logs/benchmarks/compute_overlap.tsv")
     threads: 1
     resources:
         mem_mb=memory(1000, 20),
         runtime=minutes(10),
     log:
-        "logs/compute_overlap.log",
+        out("logs/compute_overlap.log"),
     conda:
         ENV
     script:

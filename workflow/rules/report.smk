@@ -5,20 +5,20 @@ rule render_report:
         css=source("../templates/report.css"),
     output:
         html=report(
-            "reports/umbrella_review.html",
+            out("reports/umbrella_review.html"),
             caption="../report/umbrella_review.rst",
             category="Report",
         ),
     params:
         config=config,
     benchmark:
-        "logs/benchmarks/render_report.tsv"
+        out("logs/benchmarks/render_report.tsv")
     threads: 1
     resources:
         mem_mb=memory(1000, 10),
         runtime=minutes(10),
     log:
-        "logs/render_report.log",
+        out("logs/render_report.log"),
     conda:
         ENV
     script:
@@ -34,13 +34,13 @@ rule record_provenance:
     params:
         git=GIT,
     benchmark:
-        "logs/benchmarks/record_provenance.tsv"
+        out("logs/benchmarks/record_provenance.tsv")
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
     log:
-        "logs/record_provenance.log",
+        out("logs/record_provenance.log"),
     conda:
         ENV
     script:
@@ -55,20 +55,20 @@ rule assemble_supplement:
         provenance=PROVENANCE,
         dictionary=DICTIONARY,
     output:
-        folder=directory("reports/supplement"),
-        archive="reports/supplement.zip",
+        folder=directory(out("reports/supplement")),
+        archive=out("reports/supplement.zip"),
     params:
         tables=[[o.supplement["label"], o.supplement["name"], o.title, o.sheet or o.key] for o in SUPPLEMENT_TABLES],
         title=config["title"],
         workbook_cells=config["scale"]["workbook_cells"],
     benchmark:
-        "logs/benchmarks/assemble_supplement.tsv"
+        out("logs/benchmarks/assemble_supplement.tsv")
     threads: 1
     resources:
         mem_mb=memory(1000, 10),
         runtime=minutes(15),
     log:
-        "logs/assemble_supplement.log",
+        out("logs/assemble_supplement.log"),
     conda:
         ENV
     script:

@@ -1,7 +1,7 @@
 rule synthesise_findings:
     input:
-        **{s: f"results/extract/{s}.csv" for s in ("implementation", "experiences") if s in SHEET_FILES},
-        reviews="results/extract/reviews.csv",
+        **{s: out(f"results/extract/{s}.csv") for s in ("implementation", "experiences") if s in SHEET_FILES},
+        reviews=out("results/extract/reviews.csv"),
         ratings=path_of("table_amstar2_ratings"),
     output:
         **declared("synthesise_findings"),
@@ -11,13 +11,13 @@ rule synthesise_findings:
         framework=config["synthesis"]["framework"],
         prisma=config["prisma"],
     benchmark:
-        "logs/benchmarks/synthesise_findings.tsv"
+        out("logs/benchmarks/synthesise_findings.tsv")
     threads: 1
     resources:
         mem_mb=memory(1000, 10),
         runtime=minutes(10),
     log:
-        "logs/synthesise_findings.log",
+        out("logs/synthesise_findings.log"),
     conda:
         ENV
     script:

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from umbrella.core.places import place
 
 REGISTRY_YAML = Path(__file__).resolve().parents[3] / "schemas" / "outputs.yaml"
 CAPTIONS = Path(__file__).resolve().parents[3] / "report"
@@ -98,14 +100,15 @@ def registry() -> tuple[Output, ...]:
     return tuple(entries)
 
 
-def active(flags: Mapping[str, bool]) -> dict[str, Output]:
-    """The outputs of this analysis (``flags``: condition -> whether it holds), by ``kind_key``."""
-    return {f"{o.kind}_{o.key}": o for o in registry() if flags[o.when]}
+def active(flags: Mapping[str, bool], name: str = "") -> dict[str, Output]:
+    """The outputs of this analysis (``flags``: condition -> whether it holds), by ``kind_key``, at their paths in
+    the folders of the analysis called ``name`` (see :mod:`umbrella.core.places`)."""
+    return {f"{o.kind}_{o.key}": replace(o, path=place(o.path, name)) for o in registry() if flags[o.when]}
 
 
-def rule_outputs(rule: str, flags: Mapping[str, bool]) -> dict[str, Output]:
+def rule_outputs(rule: str, flags: Mapping[str, bool], name: str = "") -> dict[str, Output]:
     """The outputs a rule writes in this analysis, by their output name in the rule."""
-    return {o.output: o for o in active(flags).values() if o.rule == rule}
+    return {o.output: o for o in active(flags, name).values() if o.rule == rule}
 
 
 def _label_order(label: str) -> tuple[int, str]:
@@ -113,9 +116,9 @@ def _label_order(label: str) -> tuple[int, str]:
     return int(number), letter
 
 
-def supplement_tables(flags: Mapping[str, bool]) -> list[Output]:
+def supplement_tables(flags: Mapping[str, bool], name: str = "") -> list[Output]:
     """The supplement's numbered tables in this analysis, in label order (S1, S2, S3a, ..., S10)."""
-    tables = [o for o in active(flags).values() if o.kind == "table" and o.in_supplement(flags)]
+    tables = [o for o in active(flags, name).values() if o.kind == "table" and o.in_supplement(flags)]
     return sorted(tables, key=lambda o: _label_order(o.supplement["label"]))
 
 
