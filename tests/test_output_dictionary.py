@@ -66,13 +66,13 @@ CHECKS = {
 
 
 def test_the_dictionary_covers_the_published_tables() -> None:
-    assert len(TABLES) == 20
+    assert len(TABLES) == 21
 
 
 @pytest.mark.parametrize("name", sorted(TABLES))
 def test_each_entry_is_complete(name: str) -> None:
     entry = TABLES[name]
-    assert set(entry) - {"supplement"} == TABLE_KEYS, f"{name}: keys {sorted(entry)}"
+    assert set(entry) - {"supplement", "review_columns"} == TABLE_KEYS, f"{name}: keys {sorted(entry)}"
     path = Path(entry["path"])
     assert path.parts[0] == "results" and path.suffix == ".csv" and path.stem == name
     for field in ("title", "description"):
@@ -80,6 +80,8 @@ def test_each_entry_is_complete(name: str) -> None:
     columns = entry["columns"]
     assert columns, f"{name}: no columns"
     assert entry["key"] and set(entry["key"]) <= set(columns), f"{name}: key {entry['key']} not among the columns"
+    if "review_columns" in entry:  # one column per review after the listed ones, described once
+        columns = {**columns, "<review_id>": entry["review_columns"]}
     for column, spec in columns.items():
         where = f"{name}.{column}"
         assert set(spec) <= COLUMN_KEYS, f"{where}: unknown keys {sorted(set(spec) - COLUMN_KEYS)}"
@@ -110,7 +112,12 @@ def test_header_is_the_dictionary_column_list(simulated_run: Path, name: str) ->
     path = simulated_run / place(entry["path"], "simulated")
     assert path.is_file(), f"{entry['path']} was not written"
     header, rows = read_csv(path)
-    assert header == list(entry["columns"])
+    listed = list(entry["columns"])
+    if "review_columns" in entry:  # then one column per review, in review_id order
+        reviews = read_csv(simulated_run / "results/simulated/overlap/review_studies.csv")[1]
+        assert header[len(listed) :] == [r["review_id"] for r in reviews]
+        header = header[: len(listed)]
+    assert header == listed
     assert rows, f"{entry['path']} has no rows in the simulated run, so its values are not checked"
 
 
@@ -118,8 +125,11 @@ def test_header_is_the_dictionary_column_list(simulated_run: Path, name: str) ->
 @pytest.mark.parametrize("name", sorted(TABLES))
 def test_values_have_the_dictionary_types(simulated_run: Path, name: str) -> None:
     entry = TABLES[name]
-    _, rows = read_csv(simulated_run / place(entry["path"], "simulated"))
-    for column, spec in entry["columns"].items():
+    header, rows = read_csv(simulated_run / place(entry["path"], "simulated"))
+    columns = dict(entry["columns"])
+    if "review_columns" in entry:
+        columns.update({c: entry["review_columns"] for c in header if c not in columns})
+    for column, spec in columns.items():
         check = CHECKS[spec["type"]]
         bad = sorted({row[column] for row in rows if row[column] != "" and not check(row[column])})
         assert not bad, f"{name}.{column} is {spec['type']} but holds {bad[:5]}"

@@ -43,7 +43,7 @@ def test_conditions_switch_outputs_on_and_off() -> None:
     assert set(active(REVIEWS_ONLY)) < set(active(ALL))
     assert "table_pooled" in active(ALL) and "table_pooled" not in active(REVIEWS_ONLY)
     assert set(rule_outputs("compute_overlap", ALL)) == {
-        "overall", "pairwise", "frequency", "review_studies", "by_outcome", "figure"
+        "overall", "pairwise", "frequency", "review_studies", "by_outcome", "figure", "matrix", "matrix_figure"
     }  # fmt: skip
     assert rule_outputs("compute_overlap", REVIEWS_ONLY) == {}
     # agreement between raters is written always but published only with an amstar2 sheet
@@ -53,7 +53,7 @@ def test_conditions_switch_outputs_on_and_off() -> None:
 
 def test_supplement_tables_are_numbered_in_order_and_documented() -> None:
     labels = [o.supplement["label"] for o in supplement_tables(ALL)]
-    assert labels == ["S1", "S2", "S3a", "S3b", "S3c", "S4a", "S4b", "S4c", "S4d", "S5a", "S5b", "S6a", "S6b",
+    assert labels == ["S1", "S2", "S3a", "S3b", "S3c", "S4a", "S4b", "S4c", "S4d", "S4e", "S5a", "S5b", "S6a", "S6b",
                       "S7", "S8", "S9", "S10"]  # fmt: skip
     dictionary = output_dictionary()
     for output in supplement_tables(ALL):

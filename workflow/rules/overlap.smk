@@ -10,6 +10,8 @@ rule compute_overlap:
         **declared("compute_overlap"),
     params:
         settings=config["overlap"],
+        figure_rows=config["scale"]["figure_rows"],
+        workbook_cells=config["scale"]["workbook_cells"],
     benchmark:
         out("logs/benchmarks/compute_overlap.tsv")
     threads: 1

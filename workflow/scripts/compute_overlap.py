@@ -8,6 +8,7 @@ def main(snakemake):
         inputs=dict(snakemake.input.items()),
         settings=snakemake.params.settings,
         outputs=dict(snakemake.output.items()),
+        scale={"figure_rows": snakemake.params.figure_rows, "workbook_cells": snakemake.params.workbook_cells},
     )
 
 

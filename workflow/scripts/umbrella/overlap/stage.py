@@ -9,7 +9,7 @@ import pandas as pd
 
 from umbrella.core.sheets import column_types
 from umbrella.core.tables import read_table, write_table
-from umbrella.core.vocabulary import review_label
+from umbrella.core.vocabulary import FIGURE_ROWS, review_label
 from umbrella.overlap.cca import (
     OverlapSettings,
     build_matrix,
@@ -20,6 +20,8 @@ from umbrella.overlap.cca import (
     unique_studies,
 )
 from umbrella.overlap.figures import heatmap_figure, summary_figure
+from umbrella.overlap.matrix import WORKBOOK_CELLS, matrix_table
+from umbrella.overlap.matrix_figure import matrix_figure
 
 
 def inclusion_scopes(
@@ -47,8 +49,15 @@ def inclusion_scopes(
     return scopes
 
 
-def run_overlap(inputs: Mapping[str, str | Path], settings: Mapping | None, outputs: Mapping[str, str | Path]) -> None:
-    """Write cca_overall, cca_pairwise, study_frequency, review_studies and cca_by_outcome, and the heatmap."""
+def run_overlap(
+    inputs: Mapping[str, str | Path],
+    settings: Mapping | None,
+    outputs: Mapping[str, str | Path],
+    scale: Mapping | None = None,
+) -> None:
+    """Write cca_overall, cca_pairwise, study_frequency, review_studies, cca_by_outcome and the citation matrix
+    (study_review_matrix), the heatmap and the matrix figure. ``scale``: the config section ``scale``
+    (figure_rows, workbook_cells)."""
     conventions = OverlapSettings.from_config(settings)
     reviews = read_table(inputs["reviews"], column_types("reviews"))
     search_end = dict(zip(reviews["review_id"], reviews["search_end"], strict=True))
@@ -79,3 +88,8 @@ def run_overlap(inputs: Mapping[str, str | Path], settings: Mapping | None, outp
         heatmap_figure(pairs, unique, labels, Path(outputs["figure"]))
     else:
         summary_figure(pairs, len(matrix.reviews), Path(outputs["figure"]))
+    scale = dict(scale or {})
+    cells = int(scale.get("workbook_cells", WORKBOOK_CELLS))
+    write_table(matrix_table(matrix, conventions, cells).table, outputs["matrix"])
+    rows = int(scale.get("figure_rows", FIGURE_ROWS))
+    matrix_figure(matrix, conventions, labels, Path(outputs["matrix_figure"]), rows, conventions.heatmap_max_reviews)

@@ -24,6 +24,7 @@ from umbrella.core.vocabulary import FIGURE_ROWS, RATING_LABELS, RATINGS, REVIEW
 from umbrella.reanalysis.grade import GRADE_LABELS
 from umbrella.reanalysis.settings import MetaSettings
 from umbrella.report.section_contexts import (
+    citation_matrix_context,
     effects_context,
     overlap_context,
     quality_context,
@@ -112,6 +113,7 @@ def build_context(
         "synthesis": synthesis_context(config, tables),
         "reanalysis": reanalysis_context(config, tables, labels),
         "overlap": overlap_context(config, tables, labels),
+        "citation_matrix": citation_matrix_context(config, tables),
         "limitations": list(config.get("limitations") or []),
         "supplement": supplement_labels(conditions(present, config.get("prisma"))),
         "row_limit": int((config.get("scale") or {}).get("report_rows", 200)),

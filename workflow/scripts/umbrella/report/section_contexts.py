@@ -11,11 +11,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from umbrella.core.vocabulary import RATING_LABELS, review_label
+from umbrella.core.vocabulary import FIGURE_ROWS, RATING_LABELS, review_label
 from umbrella.effects.forest_files import forest_file_names
 from umbrella.effects.harmonise import FLAG_WORDS
 from umbrella.effects.settings import EffectSettings
 from umbrella.overlap.cca import BANDS, OverlapSettings, band_counts, pair_count
+from umbrella.overlap.matrix import LEADING_COLUMNS, WORKBOOK_CELLS
 from umbrella.quality.rating import RatingRule
 from umbrella.reanalysis.evidence import IOANNIDIS_CLASSES, PERSONALISED_CLASSES, criteria_table
 from umbrella.reanalysis.grade import GRADE_DOMAINS, GRADE_LABELS
@@ -271,3 +272,30 @@ def synthesis_context(config: Mapping, tables: Mapping[str, pd.DataFrame]) -> di
     prisma = config.get("prisma")
     out["prisma_note"] = prisma.get("included_difference") if prisma else None
     return out
+
+
+def citation_matrix_context(config: Mapping, tables: Mapping[str, pd.DataFrame]) -> dict[str, Any] | None:
+    """The citation matrix in the overlap section: its size, how many studies are in several reviews, the
+    structurally missing cells, what the figure shows of it (capped as :mod:`umbrella.overlap.matrix_figure`
+    caps it) and the form of the supplement table (wide, or compact above ``scale.workbook_cells`` cells);
+    ``None`` without a citation matrix."""
+    table = tables.get("study_review_matrix")
+    if table is None:
+        return None
+    settings = OverlapSettings.from_config(config.get("overlap"))
+    scale = config.get("scale") or {}
+    n_studies, n_reviews = len(table), len(tables["review_studies"])
+    counts = table["n_reviews"].astype(int)
+    return {
+        "n_studies": n_studies,
+        "n_reviews": n_reviews,
+        "n_inclusions": int(counts.sum()),
+        "n_shared": int((counts > 1).sum()),
+        "most": int(counts.max()) if n_studies else 0,
+        "n_missing": int(table["n_missing"].astype(int).sum()),
+        "shown_studies": min(n_studies, int(scale.get("figure_rows", FIGURE_ROWS))),
+        "shown_reviews": min(n_reviews, settings.heatmap_max_reviews),
+        "wide": table.shape[1] > len(LEADING_COLUMNS),
+        "cells": n_studies * (len(LEADING_COLUMNS) + n_reviews),
+        "workbook_cells": int(scale.get("workbook_cells", WORKBOOK_CELLS)),
+    }
