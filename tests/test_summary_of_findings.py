@@ -263,4 +263,4 @@ def test_simulated_report_shows_one_row_per_outcome(simulated_run: Path) -> None
     names = [unescape(n) for n in re.findall(r'<th scope="row">([^<]*)</th>', section)]
     sof = pd.read_csv(simulated_run / "results/effects/summary_of_findings.csv")
     assert names == list(sof["outcome"])
-    assert "S5c" in section and "GRADE of the re-analysis" in section and "AMSTAR-2 of the review" in section
+    assert "S5c" in section and "GRADE (re-analysis)" in section and "AMSTAR-2 (review)" in section

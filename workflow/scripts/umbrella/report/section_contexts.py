@@ -275,9 +275,9 @@ def synthesis_context(config: Mapping, tables: Mapping[str, pd.DataFrame]) -> di
 
 #: The effects stage's best-evidence criteria in words, for the summary of findings.
 BEST_ORDER_WORDS = {
-    "amstar2": "the highest AMSTAR-2 confidence of its review",
-    "k_studies": "the most studies",
-    "year": "the most recent review",
+    "amstar2": "highest AMSTAR-2 confidence of its review",
+    "k_studies": "most studies",
+    "year": "most recent review",
 }
 
 
@@ -313,12 +313,8 @@ def findings_context(config: Mapping, tables: Mapping[str, pd.DataFrame]) -> dic
             }
         )
         row["g_text"] = _g_text(row)
-        row["source_text"] = {"reanalysis": "re-analysed from its studies", "published": "as published"}.get(
-            row["best_source"] or "", ""
-        )
-        row["certainty_text"] = (
-            "GRADE of the re-analysis" if row["certainty_source"] == FROM_GRADE else "AMSTAR-2 of the review"
-        )
+        row["reanalysed"] = row["best_source"] == "reanalysis"
+        row["certainty_text"] = "GRADE (re-analysis)" if row["certainty_source"] == FROM_GRADE else "AMSTAR-2 (review)"
     reanalysed = "pooled" in tables
     n_unmatched = 0
     if reanalysed and "review_effects" in tables:
@@ -327,7 +323,7 @@ def findings_context(config: Mapping, tables: Mapping[str, pd.DataFrame]) -> dic
     out.update(
         {
             "rows": rows,
-            "order": ", then ".join(BEST_ORDER_WORDS[c] for c in settings.best_review),
+            "order": ", then the ".join(BEST_ORDER_WORDS[c] for c in settings.best_review),
             "reanalysed": reanalysed,
             "n_reanalysed_outcomes": sum(bool(r["n_reanalysed"]) for r in rows),
             "n_unmatched": n_unmatched,
