@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import math
 import re
+import shutil
 from html import unescape
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import ROOT
 from umbrella.core.tables import output_dictionary, output_types, read_table
 from umbrella.effects.findings_table import matched_reanalyses, summary_of_findings
 from umbrella.effects.harmonise import harmonise
@@ -207,6 +209,55 @@ def test_columns_and_types_match_the_dictionary() -> None:
         assert frame[name].notna().any(), f"{name} is blank in every row of the hand-built table"
         if "allowed" in spec:
             assert set(frame[name].dropna()) <= set(spec["allowed"]), name
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The report's subsection
+
+PAYLOAD = "<script>alert(1)</script>"
+
+
+def render_subsection(tmp_path: Path, row_limit: int) -> str:
+    """The subsection as the report renders it: its partial under the report template's own macros."""
+    from umbrella.report.html import render
+    from umbrella.report.section_contexts import findings_context
+
+    templates = ROOT / "workflow/templates"
+    macros = [
+        line for line in (templates / "report.html.j2").read_text(encoding="utf-8").splitlines() if "macro" in line
+    ]
+    (tmp_path / "page.html.j2").write_text("\n".join([*macros, '{% include "summary_of_findings.html.j2" %}']))
+    shutil.copy(templates / "summary_of_findings.html.j2", tmp_path)
+    effects = effects_frame()
+    effects.loc[effects["outcome"] == "Hope", "outcome"] = PAYLOAD
+    harmonised = review_effects(effects)
+    tables = {
+        "review_effects": harmonised,
+        "pooled": pooled_frame(),
+        "summary_of_findings": summary_of_findings(
+            harmonised, outcome_summary(harmonised, SETTINGS), reviews_frame(), pooled_frame(), SETTINGS, LABELS
+        ),
+    }
+    context = {
+        "findings": findings_context({"effects": {"favours": dict(SETTINGS.favours)}}, tables),
+        "row_limit": row_limit,
+        "supplement": {"summary_of_findings": "S5c"},
+    }
+    return render(context, tmp_path / "page.html.j2", templates / "report.css")
+
+
+def test_subsection_escapes_caps_and_says_what_is_left_out(tmp_path: Path) -> None:
+    html = render_subsection(tmp_path, row_limit=2)
+    body = html.split("</style>", 1)[-1]
+    assert "<script>" not in body and "&lt;script&gt;" not in body  # the outcome is past the first two rows
+    assert "Below: the first 2 of 5 rows (the whole table is S5c in the supplement)" in body
+    assert body.count('<th scope="row">') == 2
+    assert "1 re-analysed meta-analysis matches no outcome" in body
+    full = render_subsection(tmp_path, row_limit=200).split("</style>", 1)[-1]
+    assert full.count('<th scope="row">') == 5 and "Below: the first" not in full
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in full and "<script>" not in full
+    assert "Author R3, re-analysed, 5 studies" in full and "SMD \u22120.40 [\u22120.60, \u22120.20]" in full
+    assert "+0.40 [0.20, 0.60]" in full and "GRADE (re-analysis)" in full and "AMSTAR-2 (review)" in full
 
 
 # ----------------------------------------------------------------------------------------------------------------
