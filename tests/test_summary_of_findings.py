@@ -315,3 +315,18 @@ def test_simulated_report_shows_one_row_per_outcome(simulated_run: Path) -> None
     sof = pd.read_csv(simulated_run / "results/effects/summary_of_findings.csv")
     assert names == list(sof["outcome"])
     assert "S5c" in section and "GRADE (re-analysis)" in section and "AMSTAR-2 (review)" in section
+
+
+def test_published_only_keeps_the_re_runs_out_of_the_best_evidence() -> None:
+    published = EffectSettings.from_config({"favours": dict(SETTINGS.favours), "findings_from": "published"})
+    harmonised = review_effects()
+    table = summary_of_findings(
+        harmonised, outcome_summary(harmonised, published), reviews_frame(), pooled_frame(), published, LABELS
+    ).set_index("outcome")
+    assert set(table["best_source"].dropna()) == {"published"} and set(table["certainty_source"].dropna()) == {
+        "AMSTAR-2"
+    }
+    row = table.loc["Depressive symptoms"]
+    assert (row["best_effect_id"], row["certainty"]) == ("E01", "High")
+    # the re-runs still count among the meta-analyses of the outcome
+    assert (row["n_reanalysed"], row["max_participants"]) == (2, 3000)

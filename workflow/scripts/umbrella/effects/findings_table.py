@@ -7,11 +7,12 @@ its best evidence, the certainty of that evidence and the verdict of ``outcome_s
 
 The best evidence is chosen in two steps. Where meta-analyses of the outcome were re-run from study-level data
 (the ``pooled`` table; a re-run joins an outcome when the same review reports a result of that outcome in the
-effects sheet), it is the re-run with the highest algorithmic GRADE, then the first by the effects stage's own
-best-evidence order (``effects.best_review``: by default the highest AMSTAR-2 confidence of its review, then the
-most studies, then the most recent review; :func:`umbrella.effects.summary.best_keys`), then the smallest
-review_id. Otherwise it is the result ``outcome_summary`` names best for the outcome (the same order among the
-published results with known numbers, then effect_id). The certainty is that re-run's GRADE, or the AMSTAR-2
+effects sheet) and ``effects.findings_from`` is ``reanalysis`` (the default), it is the re-run with the highest
+algorithmic GRADE, then the first by the effects stage's own best-evidence order (``effects.best_review``: by
+default the highest AMSTAR-2 confidence of its review, then the most studies, then the most recent review;
+:func:`umbrella.effects.summary.best_keys`), then the smallest review_id. Otherwise it is the result
+``outcome_summary`` names best for the outcome (the same order among the published results with known numbers,
+then effect_id). The certainty is that re-run's GRADE, or the AMSTAR-2
 confidence of the best result's review when it was not re-run or GRADE does not cover its measure (R, RD).
 
 Effects are given as reported (the measure's natural scale, sign as in the data) and as the equivalent Hedges' g
@@ -198,7 +199,8 @@ def summary_of_findings(
     outcomes = outcome_summary[outcome_summary["scope"] == "outcome"]
     matched, _ = matched_reanalyses(effects, pooled)
     years = pd.Series(reviews["year"].to_numpy() if "year" in reviews else np.nan, index=reviews["review_id"])
-    rerun = best_reanalyses(matched, years, settings, grade_labels).set_index(KEY)
+    candidates = matched if settings.findings_from == "reanalysis" else matched.iloc[:0]
+    rerun = best_reanalyses(candidates, years, settings, grade_labels).set_index(KEY)
     published = best_published(effects, outcomes).set_index(KEY)
     best = pd.concat([rerun, published[~published.index.isin(rerun.index)]])
     out = (

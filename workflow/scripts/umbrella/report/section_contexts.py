@@ -324,7 +324,8 @@ def findings_context(config: Mapping, tables: Mapping[str, pd.DataFrame]) -> dic
         {
             "rows": rows,
             "order": ", then the ".join(BEST_ORDER_WORDS[c] for c in settings.best_review),
-            "reanalysed": reanalysed,
+            "reanalysed": reanalysed and settings.findings_from == "reanalysis",
+            "study_data": reanalysed,
             "n_reanalysed_outcomes": sum(bool(r["n_reanalysed"]) for r in rows),
             "n_unmatched": n_unmatched,
             "n_grade": sum(r["certainty_source"] == FROM_GRADE for r in rows),
