@@ -3,6 +3,7 @@ rule render_report:
         unpack(report_inputs),
         template=source("../templates/report.html.j2"),
         template_matrix=source("../templates/citation_matrix.html.j2"),
+        template_sof=source("../templates/summary_of_findings.html.j2"),
         css=source("../templates/report.css"),
     output:
         html=report(

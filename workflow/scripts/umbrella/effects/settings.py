@@ -18,6 +18,7 @@ class EffectSettings:
     ci_asymmetry_tolerance: float = 0.10
     best_review: tuple[str, ...] = ("amstar2", "k_studies", "year")
     mostly_share: float = 0.5
+    findings_from: str = "reanalysis"
 
     @classmethod
     def from_config(cls, settings: Mapping | None) -> EffectSettings:
@@ -32,6 +33,7 @@ class EffectSettings:
             ci_asymmetry_tolerance=float(s.get("ci_asymmetry_tolerance", base.ci_asymmetry_tolerance)),
             best_review=tuple(s.get("best_review", base.best_review)),
             mostly_share=float(s.get("mostly_share", base.mostly_share)),
+            findings_from=s.get("findings_from", base.findings_from),
         )
 
     def describe(self) -> list[str]:

@@ -60,21 +60,29 @@ def verdict(directions: pd.Series, n_reviews_with_results: int, mostly_share: fl
     return "mixed"
 
 
+def best_keys(rows: pd.DataFrame, order: tuple[str, ...]) -> pd.DataFrame:
+    """Sort keys of the configured best-evidence criteria (smaller is better), one column per criterion:
+    ``amstar2`` the rank of ``amstar2_rating`` (unrated last), ``k_studies`` most studies first, ``year`` the
+    most recent ``review_year`` first."""
+    keys = pd.DataFrame(index=rows.index)
+    for criterion in order:
+        if criterion == "amstar2":
+            keys[criterion] = rows["amstar2_rating"].map({r: RATING_RANK[r] for r in RATINGS}).fillna(len(RATINGS))
+        elif criterion == "k_studies":
+            keys[criterion] = -rows["k_studies"].astype(float).fillna(-1)
+        elif criterion == "year":
+            keys[criterion] = -pd.to_numeric(rows["review_year"], errors="coerce").astype(float).fillna(-1)
+        else:
+            raise ValueError(f"unknown best_review criterion {criterion!r} (amstar2, k_studies, year)")
+    return keys
+
+
 def best_result(rows: pd.DataFrame, order: tuple[str, ...]) -> pd.Series | None:
     """The result of the best review by the configured criteria (ties broken by effect_id)."""
     usable = rows[~rows["flag_incomplete"]]
     if usable.empty:
         return None
-    keys = pd.DataFrame(index=usable.index)
-    for criterion in order:
-        if criterion == "amstar2":
-            keys[criterion] = usable["amstar2_rating"].map({r: RATING_RANK[r] for r in RATINGS}).fillna(len(RATINGS))
-        elif criterion == "k_studies":
-            keys[criterion] = -usable["k_studies"].astype(float).fillna(-1)
-        elif criterion == "year":
-            keys[criterion] = -pd.to_numeric(usable["review_year"], errors="coerce").astype(float).fillna(-1)
-        else:
-            raise ValueError(f"unknown best_review criterion {criterion!r} (amstar2, k_studies, year)")
+    keys = best_keys(usable, order)
     keys["effect_id"] = usable["effect_id"]
     first = keys.sort_values(list(keys.columns), kind="stable").index[0]
     return usable.loc[first]

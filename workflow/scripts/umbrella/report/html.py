@@ -26,6 +26,7 @@ from umbrella.reanalysis.settings import MetaSettings
 from umbrella.report.section_contexts import (
     citation_matrix_context,
     effects_context,
+    findings_context,
     overlap_context,
     quality_context,
     reanalysis_context,
@@ -110,6 +111,7 @@ def build_context(
         "provenance": None,
         "effects_sheet": sheet_summary(tables, "effects", "outcome_group"),
         "effects": effects_context(config, tables, figure_dirs or {}),
+        "findings": findings_context(config, tables),
         "synthesis": synthesis_context(config, tables),
         "reanalysis": reanalysis_context(config, tables, labels),
         "overlap": overlap_context(config, tables, labels),

@@ -299,3 +299,62 @@ def citation_matrix_context(config: Mapping, tables: Mapping[str, pd.DataFrame])
         "cells": n_studies * (len(LEADING_COLUMNS) + n_reviews),
         "workbook_cells": int(scale.get("workbook_cells", WORKBOOK_CELLS)),
     }
+#: The effects stage's best-evidence criteria in words, for the summary of findings.
+BEST_ORDER_WORDS = {
+    "amstar2": "highest AMSTAR-2 confidence of its review",
+    "k_studies": "most studies",
+    "year": "most recent review",
+}
+
+
+def _g_text(row: Mapping[str, Any]) -> str:
+    """``+0.32 [0.24, 0.39]`` on the oriented g scale (real minus signs), or an en dash."""
+    g = row.get("best_g_benefit")
+    if g is None:
+        return "\u2013"
+    lower, upper = row.get("best_g_benefit_lower"), row.get("best_g_benefit_upper")
+    sign = "+" if g > 0 else ""
+    ci = f" [{_fmt_num(lower)}, {_fmt_num(upper)}]" if lower is not None and upper is not None else ""
+    return f"{sign}{_fmt_num(g)}{ci}"
+
+
+def findings_context(config: Mapping, tables: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
+    """The summary of findings: one row per outcome with its best evidence in words (as reported and as an
+    equivalent g favouring the intervention when positive), its certainty and where that comes from, the rule
+    that chose it, and how many re-run meta-analyses match no outcome of the effects sheet."""
+    from umbrella.effects.findings_table import FROM_GRADE, matched_reanalyses
+
+    settings = EffectSettings.from_config(config.get("effects"))
+    out: dict[str, Any] = {"built": "summary_of_findings" in tables}
+    if not out["built"]:
+        return out
+    rows = records(tables["summary_of_findings"])
+    for row in rows:
+        row["effect_text"] = effect_text(
+            {
+                "measure": row["best_measure"],
+                "estimate": row["best_estimate"],
+                "ci_lower": row["best_ci_lower"],
+                "ci_upper": row["best_ci_upper"],
+            }
+        )
+        row["g_text"] = _g_text(row)
+        row["reanalysed"] = row["best_source"] == "reanalysis"
+        row["certainty_text"] = "GRADE (re-analysis)" if row["certainty_source"] == FROM_GRADE else "AMSTAR-2 (review)"
+    reanalysed = "pooled" in tables
+    n_unmatched = 0
+    if reanalysed and "review_effects" in tables:
+        effects = tables["review_effects"].assign(outcome_group=lambda d: d["outcome_group"].fillna("Ungrouped"))
+        n_unmatched = matched_reanalyses(effects, tables["pooled"])[1]
+    out.update(
+        {
+            "rows": rows,
+            "order": ", then the ".join(BEST_ORDER_WORDS[c] for c in settings.best_review),
+            "reanalysed": reanalysed and settings.findings_from == "reanalysis",
+            "study_data": reanalysed,
+            "n_reanalysed_outcomes": sum(bool(r["n_reanalysed"]) for r in rows),
+            "n_unmatched": n_unmatched,
+            "n_grade": sum(r["certainty_source"] == FROM_GRADE for r in rows),
+        }
+    )
+    return out
