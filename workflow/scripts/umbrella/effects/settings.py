@@ -18,6 +18,8 @@ class EffectSettings:
     ci_asymmetry_tolerance: float = 0.10
     best_review: tuple[str, ...] = ("amstar2", "k_studies", "year")
     mostly_share: float = 0.5
+    #: The words under a forest plot's axis, left and right of the null line (control side, intervention side).
+    favours_labels: tuple[str, str] = ("Favours control", "Favours intervention")
 
     @classmethod
     def from_config(cls, settings: Mapping | None) -> EffectSettings:
@@ -32,6 +34,10 @@ class EffectSettings:
             ci_asymmetry_tolerance=float(s.get("ci_asymmetry_tolerance", base.ci_asymmetry_tolerance)),
             best_review=tuple(s.get("best_review", base.best_review)),
             mostly_share=float(s.get("mostly_share", base.mostly_share)),
+            favours_labels=(
+                str((s.get("favours_labels") or {}).get("control", base.favours_labels[0])),
+                str((s.get("favours_labels") or {}).get("intervention", base.favours_labels[1])),
+            ),
         )
 
     def describe(self) -> list[str]:
