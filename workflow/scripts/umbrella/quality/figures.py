@@ -23,7 +23,7 @@ ANSWER_STYLE = {
     "Y": ("Yes", OKABE_ITO["bluish_green"], "o", ""),
     "PY": ("Partial yes", OKABE_ITO["sky_blue"], "^", ".."),
     "N": ("No", OKABE_ITO["vermillion"], "X", "xx"),
-    "NMA": ("No meta-analysis", "#CCCCCC", "s", "//"),
+    "NMA": ("No meta-analysis", "#C2C2C2", "s", "//"),
     None: ("Missing", "#FFFFFF", "$?$", ""),
 }
 
