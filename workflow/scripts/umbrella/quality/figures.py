@@ -325,7 +325,9 @@ def ratings_figure(ratings: pd.DataFrame, path: Path) -> None:
         if counts.sum() == 0:
             continue
         colours = [RATING_STYLE[r][1] for r in levels]
-        ax.bar(x, counts, bottom=bottom, color=colours, hatch=hatch, edgecolor="black", linewidth=0.4)
+        bars = ax.bar(x, counts, bottom=bottom, color=colours, hatch=hatch, edgecolor="black", linewidth=0.4)
+        for bar, rating in zip(bars, levels, strict=True):
+            bar.set_hatchcolor("white" if rating in WHITE_TEXT_RATINGS else "black")  # visible on dark colours
         bottom += counts
         sources.append(Patch(facecolor="white", edgecolor="black", linewidth=0.4, hatch=hatch, label=label))
     for xi, total in zip(x, bottom, strict=True):
