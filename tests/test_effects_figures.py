@@ -378,3 +378,17 @@ def test_long_review_labels_keep_their_year():
     (row,) = results_of(forest_layout(frame))
     assert len(row.label) <= MAX_LABEL
     assert row.label.startswith("A reviewer") and row.label.endswith("2021") and "\u2026" in row.label
+
+
+def test_forest_plots_of_different_groups_share_one_x_range(tmp_path, captured):
+    """Plots side by side compare: every outcome group's forest plot spans the x range of all results (one scale,
+    the equivalent g), so a narrow group is not stretched while a wide one is squeezed."""
+    narrow = [result(f"n{i}", f"Narrow {i} 2020", 0.1 * i, outcome_group="Hope") for i in range(3)]
+    wide = [result(f"w{i}", f"Wide {i} 2021", -1.5 + 1.4 * i, outcome_group="Recovery") for i in range(3)]
+    rows = pd.DataFrame(narrow + wide, columns=COLUMNS)
+    write_forest_plots(rows, tmp_path)
+    limits = {fig.axes[0].texts[0].get_text(): fig.axes[0].get_xlim() for fig in captured}
+    assert set(limits) == {"Hope", "Recovery"}
+    assert limits["Hope"] == limits["Recovery"]
+    lo, hi = limits["Hope"]
+    assert lo < -1.65 and hi > 1.45  # the widest CI of all (Wide 0: −1.65; Wide 2: 1.45) is inside

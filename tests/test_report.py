@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -172,3 +173,25 @@ def test_the_stylesheet_is_inlined_as_written(sheets_dir: Path, tmp_path: Path) 
     assert '"DejaVu Sans"' in style and "&#34;" not in style and "&quot;" not in style
     hostile = write(tmp_path, "hostile.css", 'p::after { content: "</style><script>x()</script>"; }\n')
     assert "</style" not in str(style_sheet(hostile)) and "<\\/style>" in str(style_sheet(hostile))
+
+
+def year_chart_svg(html: str) -> ET.Element:
+    """The report's chart of reviews per year, parsed."""
+    start = html.index('<svg role="img" aria-labelledby="year-chart-title"')
+    return ET.fromstring(html[start : html.index("</svg>", start) + len("</svg>")])
+
+
+@pytest.mark.parametrize("years", [[2019, 2020], [2001, 2001, 2001, 2005, 2012, 2012, 2023]])
+def test_the_year_chart_has_axis_titles_and_whole_number_ticks(sheets_dir: Path, years: list[int]) -> None:
+    rows = "".join(f"R{i},Author{i},{y},scoping,effectiveness\n" for i, y in enumerate(years))
+    write(sheets_dir, "reviews.csv", "review_id,first_author,year,review_type,research_questions\n" + rows)
+    svg = year_chart_svg(html_for(sheets_dir))
+    texts = [(t.text or "").strip() for t in svg.iter() if t.tag.rsplit("}", 1)[-1] == "text"]
+    assert "Year of publication" in texts and "Reviews" in texts
+    counts = [int(t) for t in texts if t.isdigit() and len(t) < 4]  # the count axis (years have four digits)
+    assert counts[0] == 0 and len(counts) >= 2 and counts == sorted(counts)
+    assert counts[-1] >= max(years.count(y) for y in years)
+    span = list(range(min(years), max(years) + 1))
+    labelled = [int(t) for t in texts if t.isdigit() and len(t) == 4]
+    # every year when there are 20 or fewer, else every fifth (whole years, in order)
+    assert labelled == (span if len(span) <= 20 else [y for y in span if y % 5 == 0])

@@ -218,3 +218,17 @@ def test_figures_are_deterministic_svg(tmp_path: Path) -> None:
         first = (tmp_path / f"{name}1.svg").read_bytes()
         assert first == (tmp_path / f"{name}2.svg").read_bytes()
         ET.fromstring(first)
+
+
+def test_a_row_naming_no_construct_or_factor_counts_no_factor(tmp_path: Path) -> None:
+    """A review supporting a domain without naming its factors (as Cooper et al.'s Table 5 gives them) adds a
+    review, not a factor: the chart must not show "1 factor" where none was extracted."""
+    table = sheets(tmp_path, CFIR_2022)["implementation"].table
+    by_domain = implementation_by_domain(table, CFIR_2022).set_index(["domain", "role"])
+    assert by_domain.loc[("outer_setting", "not reported"), "n_factors"] == 0
+    assert by_domain.loc[("outer_setting", "not reported"), "n_reviews"] == 1
+    # a row naming only its construct is a factor still
+    named = implementation_by_domain(
+        pd.concat([table, table.iloc[[5]].assign(construct="Partnerships")], ignore_index=True), CFIR_2022
+    ).set_index(["domain", "role"])
+    assert named.loc[("outer_setting", "not reported"), "n_factors"] == 1

@@ -25,12 +25,14 @@ rule summarise_effects:
 
 rule reanalyse_studies:
     input:
+        **({"effects": out("results/extract/effects.csv")} if "effects" in SHEET_FILES else {}),
         study_effects=out("results/extract/study_effects.csv"),
         reviews=out("results/extract/reviews.csv"),
     output:
         **declared("reanalyse_studies"),
     params:
         settings=config["reanalysis"],
+        effect_settings=config["effects"],
         figure_rows=config["scale"]["figure_rows"],
     benchmark:
         out("logs/benchmarks/reanalyse_studies.tsv")

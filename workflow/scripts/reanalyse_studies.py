@@ -10,6 +10,8 @@ def main(snakemake):
         settings=snakemake.params.settings,
         outputs=dict(snakemake.output.items()),
         figure_rows=snakemake.params.figure_rows,
+        effects=snakemake.input.get("effects") or None,
+        effect_settings=snakemake.params.effect_settings,
     )
 
 

@@ -1,8 +1,9 @@
 """The evidence map of the effects stage: outcome groups (columns) x reviews (rows), one marker per harmonised
 review-level result.
 
-Directions are encoded by marker shape, ratings by colour *and* a legend entry, the number of studies by area,
-so the map reads in greyscale. Every result gets a marker, whatever numbers it lacks.
+Directions are encoded by marker shape, ratings by colour in steps of lightness (results without a usable rating
+also by a hatch), the number of studies by area, so the map reads in greyscale and under colour-vision
+deficiency. Every result gets a marker, whatever numbers it lacks.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.transforms import offset_copy
 
-from umbrella.core.plots import RATING_STYLE, figure, save_svg
+from umbrella.core.plots import RATING_HATCH, RATING_STYLE, figure, save_svg
 from umbrella.core.registry import registry
 from umbrella.core.vocabulary import FIGURE_ROWS, RATING_LABELS
 from umbrella.effects.figure_common import (
@@ -43,8 +44,8 @@ DIRECTION_STYLE = {
 }
 #: (x, y) cell of the map -> its results as (sort key, row).
 Cells = dict[tuple[int, int], list[tuple]]
-#: (direction, hollow) -> markers as (x, y, area, colour).
-MarkersByStyle = dict[tuple[str, bool], list[tuple[float, float, float, str]]]
+#: (direction, hollow, hatch) -> markers as (x, y, area, colour).
+MarkersByStyle = dict[tuple[str, bool, str], list[tuple[float, float, float, str]]]
 
 
 def _direction(value: object) -> str:
@@ -107,28 +108,36 @@ def _markers(cells: Cells) -> tuple[MarkersByStyle, set[str | None]]:
             rating = rating_key(row.get("amstar2_rating"))
             seen_ratings.add(rating)
             direction = _direction(row.get("direction"))
-            markers.setdefault((direction, DIRECTION_STYLE[direction][2]), []).append(
+            key = (direction, DIRECTION_STYLE[direction][2], RATING_HATCH.get(rating, ""))
+            markers.setdefault(key, []).append(
                 (x + float(dx), y, _k_area(cell_int(row.get("k_studies"))), rating_style(rating)[1])
             )
     return markers, seen_ratings
 
 
 def _draw_markers(ax, markers: MarkersByStyle) -> None:
-    """The markers, one scatter per style: hollow ones as a coloured ring, "unknown" larger."""
-    for (direction, hollow), pts in sorted(markers.items()):
+    """The markers, one scatter per style: hollow ones as a coloured ring, "unknown" larger; a hatch over the
+    markers of results without a usable rating."""
+    for (direction, hollow, hatch), pts in sorted(markers.items()):
         xs, ys, areas, colours = (list(v) for v in zip(*pts, strict=True))
-        marker = DIRECTION_STYLE[direction][1]
-        if hollow:
-            # A coloured ring with a thin black outline, so that pale colours still show.
-            ax.scatter(xs, ys, s=areas, marker=marker, facecolors="none", edgecolors="black", linewidths=2.8, zorder=3)
-            ax.scatter(xs, ys, s=areas, marker=marker, facecolors="none", edgecolors=colours, linewidths=1.8, zorder=4)
-        elif direction == "unknown":
-            ax.scatter(
-                xs, ys, s=[a * 1.8 for a in areas], marker=marker, c=colours, edgecolors="black", linewidths=0.4,
-                zorder=4,
-            )  # fmt: skip
-        else:
-            ax.scatter(xs, ys, s=areas, marker=marker, c=colours, edgecolors="black", linewidths=0.5, zorder=4)
+        _scatter(ax, xs, ys, areas, colours, direction, hollow, hatch)
+
+
+def _scatter(ax, xs, ys, areas, colours, direction: str, hollow: bool, hatch: str) -> None:
+    """Markers of one direction (its shape; hollow: a coloured ring with a thin black outline, so that pale
+    colours still show; "unknown" larger), filled with their rating's colour, hatched in black if ``hatch``."""
+    marker = DIRECTION_STYLE[direction][1]
+    if direction == "unknown":
+        areas = [a * 1.8 for a in areas]
+    if hollow:
+        ax.scatter(xs, ys, s=areas, marker=marker, facecolors="none", edgecolors="black", linewidths=2.8, zorder=3)
+        ax.scatter(xs, ys, s=areas, marker=marker, facecolors="none", edgecolors=colours, linewidths=1.8, zorder=4)
+    else:
+        width = 0.4 if direction == "unknown" else 0.5
+        ax.scatter(xs, ys, s=areas, marker=marker, c=colours, edgecolors="black", linewidths=width, zorder=4)
+    if hatch and direction != "unknown":
+        ax.scatter(xs, ys, s=areas, marker=marker, facecolors="none", edgecolors="none", hatch=hatch,
+                   hatchcolor="black", linewidths=0, zorder=5)  # fmt: skip
 
 
 def _draw_grid(ax, group_order: list[str], labels: list[str]) -> None:
@@ -157,15 +166,29 @@ def _draw_grid(ax, group_order: list[str], labels: list[str]) -> None:
     ax.set_title("Evidence map", loc="left", pad=14 if n_cols <= 2 else 60)
 
 
+def direction_labels(favours_labels: tuple[str, str] | None = None) -> dict[str, str]:
+    """Each direction's legend label; benefit and harm take the forest plots' favours labels when given."""
+    labels = {key: label for key, (label, _, _) in DIRECTION_STYLE.items()}
+    if favours_labels:
+        labels["harm"], labels["benefit"] = favours_labels
+    return labels
+
+
 def _draw_legends(
-    fig, ax, seen_ratings: set[str | None], size_handles: list | None = None, size_title: str = "Studies (k)"
+    fig,
+    ax,
+    seen_ratings: set[str | None],
+    size_handles: list | None = None,
+    size_title: str = "Studies (k)",
+    favours_labels: tuple[str, str] | None = None,
 ) -> None:
     """Direction, rating and size legends (by default: number of studies) stacked to the right of the map."""
     grey = "#BBBBBB"
+    names = direction_labels(favours_labels)
     direction_handles = [
         Line2D([], [], linestyle="", marker=mk, markersize=7, markerfacecolor="none" if hollow else grey,
-               markeredgecolor="black", markeredgewidth=1.2 if hollow else 0.5, label=label)
-        for label, mk, hollow in DIRECTION_STYLE.values()
+               markeredgecolor="black", markeredgewidth=1.2 if hollow else 0.5, label=names[key])
+        for key, (_, mk, hollow) in DIRECTION_STYLE.items()
     ]  # fmt: skip
     if size_handles is None:
         size_handles = [
@@ -192,10 +215,13 @@ def _draw_legends(
         )
 
 
-def evidence_map(rows: pd.DataFrame, path: Path, figure_rows: int = FIGURE_ROWS) -> None:
+def evidence_map(
+    rows: pd.DataFrame, path: Path, figure_rows: int = FIGURE_ROWS, favours_labels: tuple[str, str] | None = None
+) -> None:
     """Outcome groups (columns) x reviews (rows): one marker per result, shape = direction, colour = AMSTAR-2
     rating, area = number of studies; several results of a review in a group sit side by side. Above
-    ``figure_rows`` reviews, a summary instead (:func:`summary_map`)."""
+    ``figure_rows`` reviews, a summary instead (:func:`summary_map`). ``favours_labels`` (control, intervention)
+    name the directions benefit and harm in the legend."""
     if rows.empty:
         draw_no_results("Evidence map", path)
         return
@@ -203,13 +229,13 @@ def evidence_map(rows: pd.DataFrame, path: Path, figure_rows: int = FIGURE_ROWS)
     group_order = sorted(set(groups), key=text_sort_key)
     labels, review_y = _review_labels(rows)
     if len(labels) > figure_rows:
-        save_svg(summary_map(rows, groups, group_order, len(labels)), path)
+        save_svg(summary_map(rows, groups, group_order, len(labels), favours_labels), path)
         return
     fig, ax = figure(max(5.5, 3.4 + 0.75 * len(group_order)), 1.9 + 0.3 * len(labels))
     markers, seen_ratings = _markers(_cells(rows, groups, group_order, review_y))
     _draw_markers(ax, markers)
     _draw_grid(ax, group_order, labels)
-    _draw_legends(fig, ax, seen_ratings)
+    _draw_legends(fig, ax, seen_ratings, favours_labels=favours_labels)
     save_svg(fig, path)
 
 
@@ -251,7 +277,13 @@ def _size_counts(largest: int) -> list[int]:
     return counts
 
 
-def summary_map(rows: pd.DataFrame, groups: pd.Series, group_order: list[str], n_reviews: int) -> Figure:
+def summary_map(
+    rows: pd.DataFrame,
+    groups: pd.Series,
+    group_order: list[str],
+    n_reviews: int,
+    favours_labels: tuple[str, str] | None = None,
+) -> Figure:
     """Outcome groups (columns) x AMSTAR-2 ratings (rows): per cell, a marker per direction of effect whose area
     and printed number are the results with that rating and direction; for a number of reviews too large for a
     row each. Returns the figure, not yet saved."""
@@ -262,24 +294,21 @@ def summary_map(rows: pd.DataFrame, groups: pd.Series, group_order: list[str], n
     largest = max(counts.values())
     fig, ax = figure(max(5.5, 3.4 + 1.3 * len(group_order)), 2.2 + 0.55 * len(levels))
     for direction, slot in SUMMARY_SLOTS.items():
-        _, marker, hollow = DIRECTION_STYLE[direction]
-        cells = [
-            (x + slot, y, counts[(group, rating, direction)], rating_style(rating)[1])
-            for x, group in enumerate(group_order)
-            for y, rating in enumerate(levels)
-            if counts[(group, rating, direction)]
-        ]
-        if not cells:
-            continue
-        xs, ys, ns, colours = (list(v) for v in zip(*cells, strict=True))
-        areas = [_count_area(n, largest) * (1.8 if direction == "unknown" else 1.0) for n in ns]
-        if hollow:
-            ax.scatter(xs, ys, s=areas, marker=marker, facecolors="none", edgecolors="black", linewidths=2.8, zorder=3)
-            ax.scatter(xs, ys, s=areas, marker=marker, facecolors="none", edgecolors=colours, linewidths=1.8, zorder=4)
-        else:
-            ax.scatter(xs, ys, s=areas, marker=marker, c=colours, edgecolors="black", linewidths=0.5, zorder=4)
-        for x, y, n in zip(xs, ys, ns, strict=True):
-            ax.text(x, y + 0.3, f"{n:,}", ha="center", va="center", fontsize=6.5, zorder=5)
+        hollow = DIRECTION_STYLE[direction][2]
+        for y, rating in enumerate(levels):
+            cells = [
+                (x + slot, y, counts[(group, rating, direction)])
+                for x, group in enumerate(group_order)
+                if counts[(group, rating, direction)]
+            ]
+            if not cells:
+                continue
+            xs, ys, ns = (list(v) for v in zip(*cells, strict=True))
+            areas = [_count_area(n, largest) for n in ns]
+            colours = [rating_style(rating)[1]] * len(xs)
+            _scatter(ax, xs, ys, areas, colours, direction, hollow, RATING_HATCH.get(rating, ""))
+            for x, n in zip(xs, ns, strict=True):
+                ax.text(x, y + 0.3, f"{n:,}", ha="center", va="center", fontsize=6.5, zorder=5)
     names = [RATING_LABELS[r] if r is not None else "Not rated" for r in levels]
     _draw_grid(ax, group_order, names)
     ax.set_yticklabels(names, fontsize=8)
@@ -297,5 +326,7 @@ def summary_map(rows: pd.DataFrame, groups: pd.Series, group_order: list[str], n
                markerfacecolor="#BBBBBB", markeredgecolor="black", markeredgewidth=0.5, label=f"{n:,} results")
         for n in _size_counts(largest)
     ]  # fmt: skip
-    _draw_legends(fig, ax, set(levels), size_handles=size_handles, size_title="Results (area)")
+    _draw_legends(
+        fig, ax, set(levels), size_handles=size_handles, size_title="Results (area)", favours_labels=favours_labels
+    )
     return fig

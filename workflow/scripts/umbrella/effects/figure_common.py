@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.patches import Patch
 
-from umbrella.core.plots import OKABE_ITO, RATING_STYLE, figure, save_svg
+from umbrella.core.plots import OKABE_ITO, RATING_HATCH, RATING_STYLE, figure, save_svg
 from umbrella.core.vocabulary import RATING_LABELS
 
 #: Style of a result whose review has no AMSTAR-2 rating (not one of RATING_STYLE's keys).
@@ -102,15 +102,23 @@ def text_sort_key(value: str) -> tuple[bool, str, str]:
 
 
 def rating_legend_handles(ratings: set[str | None]) -> list:
-    """Legend entries for every AMSTAR-2 rating, and for "not rated" when ``ratings`` holds None."""
+    """Legend entries for every AMSTAR-2 rating, and for "not rated" when ``ratings`` holds None (hatched as the
+    markers of results without a usable rating)."""
     handles = [
-        Patch(facecolor=c, edgecolor="black", linewidth=0.4, label=f"{t} = {RATING_LABELS[r]}")
+        Patch(
+            facecolor=c,
+            edgecolor="black",
+            linewidth=0.4,
+            hatch=RATING_HATCH.get(r, ""),
+            label=f"{t} = {RATING_LABELS[r]}",
+        )
         for r, (t, c) in RATING_STYLE.items()
     ]
     if None in ratings:
         handles.append(
-            Patch(facecolor=NOT_RATED[1], edgecolor="black", linewidth=0.4, label=f"{NOT_RATED[0]} = Not rated")
-        )
+            Patch(facecolor=NOT_RATED[1], edgecolor="black", linewidth=0.4, hatch=RATING_HATCH[None],
+                  label=f"{NOT_RATED[0]} = Not rated")
+        )  # fmt: skip
     return handles
 
 

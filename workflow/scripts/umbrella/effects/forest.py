@@ -1,8 +1,11 @@
 """Forest plots of the effects stage: one per outcome group, one line per harmonised review-level result.
 
 The plotted scale is the equivalent Hedges' g oriented so that a positive value favours the intervention
-(``g_benefit``), so the beneficial side is always on the right; the result as the review reported it is printed
-beside it. Ratings are encoded by colour *and* by a letter, so the plots read in greyscale. Results that cannot
+(``g_benefit``), so the beneficial side is always on the right, under the configured favours labels; a result
+whose sign was reversed for that (its measure favours the intervention when lower) has a dagger after its
+label, explained in the legend, and the result as the review reported it is printed beside it. Every outcome
+group's plot spans one x range (see :func:`write_forest_plots`), so that plots side by side compare.
+Ratings are encoded by colour *and* by a letter, so the plots read in greyscale. Results that cannot
 be put on the common scale are still listed, with a note, never dropped. The lines themselves are laid out in
 :mod:`umbrella.effects.forest_layout`.
 """
@@ -17,7 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.transforms import blended_transform_factory, offset_copy
 
-from umbrella.core.plots import figure, save_svg
+from umbrella.core.plots import RATING_HATCH, REVERSED_MARK, WHITE_TEXT_RATINGS, clipped_segment, figure, save_svg
 from umbrella.core.vocabulary import FIGURE_ROWS
 from umbrella.effects.figure_common import (
     UNGROUPED,
@@ -31,6 +34,8 @@ from umbrella.effects.forest_layout import ForestRow, forest_page_layouts
 
 #: The x axis of the forest plots never extends beyond +-X_CAP; longer lines end in an arrow.
 X_CAP = 4.0
+#: The words under the axis, left and right of the null line, when the config gives none.
+FAVOURS_LABELS = ("Favours control", "Favours intervention")
 
 # Forest plot geometry: inches per row, and the x positions (figure fraction) of the text columns.
 ROW_INCH = 0.2
@@ -46,10 +51,18 @@ def _x_limits(layout: list[ForestRow]) -> tuple[float, float]:
     """x range covering every point and CI (and 0), padded, within +-X_CAP, at least +-0.5. Prediction
     intervals widen it by at most half its width on each side (beyond that they end in an arrow), so that one
     very wide PI does not squash every other result."""
-    core = [0.0] + [v for r in layout for v in (r.g, r.lower, r.upper) if not math.isnan(v)]
+    return x_range(
+        [v for r in layout for v in (r.g, r.lower, r.upper)], [v for r in layout for v in (r.pi_lower, r.pi_upper)]
+    )
+
+
+def x_range(core_values: list[float], pi_values: list[float]) -> tuple[float, float]:
+    """The x range of :func:`_x_limits` from the points and CI limits (``core_values``) and the prediction
+    interval limits (``pi_values``); NaN values are ignored."""
+    core = [0.0] + [v for v in core_values if not math.isnan(v)]
     lo, hi = min(core), max(core)
     span = max(hi - lo, 1.0)
-    pis = [v for r in layout for v in (r.pi_lower, r.pi_upper) if not math.isnan(v)]
+    pis = [v for v in pi_values if not math.isnan(v)]
     lo = min([lo, *[max(v, lo - span / 2) for v in pis]])
     hi = max([hi, *[min(v, hi + span / 2) for v in pis]])
     pad = 0.06 * max(hi - lo, 1.0)
@@ -61,19 +74,8 @@ def _marker_area(k: int | None) -> float:
     return 14.0 + 7.0 * math.sqrt(min(max(k or 1, 1), 100))
 
 
-def _segment(ax, y: float, lo: float, hi: float, xlim: tuple[float, float], **style) -> None:
-    """A horizontal line from lo to hi clipped to xlim, with an arrowhead where it was clipped."""
-    if math.isnan(lo) or math.isnan(hi):
-        return
-    a, b = max(min(lo, hi), xlim[0]), min(max(lo, hi), xlim[1])
-    if a >= b:
-        return
-    ax.plot([a, b], [y, y], solid_capstyle="butt", **style)
-    colour = style.get("color", "black")
-    if min(lo, hi) < xlim[0]:
-        ax.plot([a], [y], marker="<", markersize=4, color=colour, zorder=style.get("zorder", 2), clip_on=False)
-    if max(lo, hi) > xlim[1]:
-        ax.plot([b], [y], marker=">", markersize=4, color=colour, zorder=style.get("zorder", 2), clip_on=False)
+#: A horizontal line clipped to the x range, with an arrowhead where it was clipped.
+_segment = clipped_segment
 
 
 def _text_columns(ax):
@@ -136,7 +138,8 @@ def _draw_line(ax, r: ForestRow, xlim: tuple[float, float]) -> None:
     if r.kind == "header":
         _put(ax, COL_REVIEW, r.y, r.label, ha="left", fontsize=8, fontweight="bold")
         return
-    _put(ax, COL_REVIEW + 0.01, r.y, r.label, ha="left", fontsize=7.5)
+    label = f"{r.label} {REVERSED_MARK}" if r.reversed else r.label
+    _put(ax, COL_REVIEW + 0.01, r.y, label, ha="left", fontsize=7.5)
     letter, colour = rating_style(r.rating)
     _put(
         ax,
@@ -145,7 +148,7 @@ def _draw_line(ax, r: ForestRow, xlim: tuple[float, float]) -> None:
         letter,
         ha="center",
         fontsize=6.5,
-        color="white" if r.rating in ("high", "critically_low") else "black",
+        color="white" if r.rating in WHITE_TEXT_RATINGS else "black",
         bbox={"boxstyle": "round,pad=0.25", "facecolor": colour, "edgecolor": "black", "linewidth": 0.3},
     )
     _put(ax, COL_K, r.y, r.k_text, ha="right", fontsize=7.5)
@@ -176,9 +179,19 @@ def _draw_points(ax, results: list[ForestRow], xlim: tuple[float, float]) -> Non
             zorder=4,
             clip_on=False,
         )
+    for rating, hatch in RATING_HATCH.items():
+        hatched = [r for r in plotted if r.rating == rating]
+        if hatched:
+            ax.scatter(
+                [min(max(r.g, xlim[0]), xlim[1]) for r in hatched],
+                [r.y for r in hatched],
+                s=[_marker_area(r.k) for r in hatched],
+                marker="s", facecolors="none", edgecolors="none", hatch=hatch, hatchcolor="black", linewidths=0,
+                zorder=5, clip_on=False,
+            )  # fmt: skip
 
 
-def _draw_x_axis(ax) -> None:
+def _draw_x_axis(ax, favours_labels: tuple[str, str] = FAVOURS_LABELS) -> None:
     """The bare g axis, its label and which side favours which arm under it."""
     for side in ("left", "top", "right"):
         ax.spines[side].set_visible(False)
@@ -186,7 +199,8 @@ def _draw_x_axis(ax) -> None:
     ax.tick_params(axis="x", labelsize=7.5)
     ax.set_xlabel("Equivalent Hedges' g", fontsize=8)
     below = ("data", "axes fraction")
-    for s, ha, dx in [("\u2190 Favours control", "right", -4), ("Favours intervention \u2192", "left", 4)]:
+    control, intervention = favours_labels
+    for s, ha, dx in [(f"\u2190 {control}", "right", -4), (f"{intervention} \u2192", "left", 4)]:
         # Under the x-axis label, either side of the null line.
         ax.annotate(
             s,
@@ -200,15 +214,21 @@ def _draw_x_axis(ax) -> None:
         )
 
 
-def _draw_legend(fig, ax, ratings: set[str | None]) -> None:
-    """Ratings (and "not rated" when ``ratings`` holds None), CI, prediction interval and marker size, in four
-    columns under the axis."""
+def reversed_handle() -> Line2D:
+    """The legend entry of the mark after a result whose sign was reversed."""
+    return Line2D([], [], linestyle="", marker=f"${REVERSED_MARK}$", markersize=6, color="black",
+                  label="Sign reversed (lower values favour the intervention)")  # fmt: skip
+
+
+def _draw_legend(fig, ax, ratings: set[str | None], any_reversed: bool = False) -> None:
+    """Ratings (and "not rated" when ``ratings`` holds None), CI, prediction interval, marker size and, when a
+    result's sign was reversed, its mark, in four columns under the axis."""
     handles = rating_legend_handles(ratings) + [
         Line2D([], [], color="black", linewidth=1.0, label="95% CI"),
         Line2D([], [], color="#AAAAAA", linewidth=3.2, label="Prediction interval"),
         Line2D([], [], linestyle="", marker="s", markersize=6, markerfacecolor="white", markeredgecolor="black",
                label="Size \u221d \u221ak"),
-    ]  # fmt: skip
+    ] + ([reversed_handle()] if any_reversed else [])  # fmt: skip
     legend_at = offset_copy(blended_transform_factory(fig.transFigure, ax.transAxes), fig=fig, y=-50, units="points")
     ax.legend(
         handles=handles,
@@ -222,42 +242,62 @@ def _draw_legend(fig, ax, ratings: set[str | None]) -> None:
 
 
 def forest_figure(
-    rows: pd.DataFrame, group: str, path: Path, figure_rows: int = FIGURE_ROWS, workers: int = 1
+    rows: pd.DataFrame,
+    group: str,
+    path: Path,
+    figure_rows: int = FIGURE_ROWS,
+    workers: int = 1,
+    favours_labels: tuple[str, str] = FAVOURS_LABELS,
 ) -> list[Path]:
     """A forest plot of one outcome group: one line per result with its review, AMSTAR-2 rating (colour and
     letter), k, n and the result as reported; the point and CI (and PI, where known) on the equivalent Hedges'
     g scale, oriented so that the intervention's side is on the right. More than ``figure_rows`` results go on
     pages of ``figure_rows`` (``path``, then ``-2``, ``-3``... before the suffix, see
     :func:`umbrella.effects.forest_files.page_file_names`), all with the x range of the whole group and "page i of
-    n" in their title. Returns the paths written."""
-    pages = _page_tasks(rows, group, path, figure_rows)
+    n" in their title; ``favours_labels`` go under the axis. Returns the paths written."""
+    pages = _page_tasks(rows, group, path, figure_rows, favours_labels=favours_labels)
     draw_pages(pages, workers)
     return [task[-1] for task in pages]
 
 
-def _page_tasks(rows: pd.DataFrame, group: str, path: Path, figure_rows: int) -> list[tuple]:
+def _page_tasks(
+    rows: pd.DataFrame,
+    group: str,
+    path: Path,
+    figure_rows: int,
+    xlim: tuple[float, float] | None = None,
+    favours_labels: tuple[str, str] = FAVOURS_LABELS,
+) -> list[tuple]:
     """What :func:`_save_page` needs for each page of one group's forest plot: (layout, title, x range,
-    ratings, path); an empty layout for a group without results."""
+    ratings, favours labels, path), the x range that of the group unless given; an empty layout for a group
+    without results."""
     pages = forest_page_layouts(rows, figure_rows)
     if not pages[0]:
-        return [(None, group, None, None, path)]
+        return [(None, group, None, None, favours_labels, path)]
     lines = [r for page in pages for r in page]
-    xlim = _x_limits(lines)
+    xlim = xlim or _x_limits(lines)
     ratings = {r.rating for r in lines if r.kind == "result"}
     paths = [path.with_name(name) for name in page_file_names(path.name, len(pages))]
     title = group or UNGROUPED
     return [
-        (layout, title if len(pages) == 1 else f"{title} (page {i} of {len(pages)})", xlim, ratings, page_path)
+        (
+            layout,
+            title if len(pages) == 1 else f"{title} (page {i} of {len(pages)})",
+            xlim,
+            ratings,
+            favours_labels,
+            page_path,
+        )
         for i, (layout, page_path) in enumerate(zip(pages, paths, strict=True), start=1)
     ]
 
 
 def _save_page(task: tuple) -> None:
-    layout, title, xlim, ratings, path = task
+    layout, title, xlim, ratings, favours_labels, path = task
     if layout is None:
         draw_no_results(title, path)
     else:
-        save_svg(_draw_page(layout, title, xlim, ratings), path)
+        save_svg(_draw_page(layout, title, xlim, ratings, favours_labels), path)
 
 
 def draw_pages(tasks: list[tuple], workers: int = 1) -> None:
@@ -274,7 +314,13 @@ def draw_pages(tasks: list[tuple], workers: int = 1) -> None:
         list(pool.map(_save_page, tasks))
 
 
-def _draw_page(layout: list[ForestRow], title: str, xlim: tuple[float, float], ratings: set[str | None]) -> Figure:
+def _draw_page(
+    layout: list[ForestRow],
+    title: str,
+    xlim: tuple[float, float],
+    ratings: set[str | None],
+    favours_labels: tuple[str, str] = FAVOURS_LABELS,
+) -> Figure:
     """One page of a forest plot, not yet saved."""
     results = [r for r in layout if r.kind == "result"]
     fig, ax = _forest_axes(layout, xlim)
@@ -283,22 +329,32 @@ def _draw_page(layout: list[ForestRow], title: str, xlim: tuple[float, float], r
     for r in layout:
         _draw_line(ax, r, xlim)
     _draw_points(ax, results, xlim)
-    _draw_x_axis(ax)
-    _draw_legend(fig, ax, ratings)
+    _draw_x_axis(ax, favours_labels)
+    _draw_legend(fig, ax, ratings, any(r.reversed for r in results))
     return fig
 
 
 def write_forest_plots(
-    rows: pd.DataFrame, folder: Path, figure_rows: int = FIGURE_ROWS, workers: int = 1
+    rows: pd.DataFrame,
+    folder: Path,
+    figure_rows: int = FIGURE_ROWS,
+    workers: int = 1,
+    favours_labels: tuple[str, str] = FAVOURS_LABELS,
 ) -> list[Path]:
     """Write ``forest_<slug>.svg`` per outcome group into ``folder`` (created), with further pages for groups of
     more than ``figure_rows`` results, and return the paths, in group order then page order; groups whose slugs
-    collide get ``_2``, ``_3`` ... in that order. The pages are drawn by ``workers`` processes."""
+    collide get ``_2``, ``_3`` ... in that order. Every group's plot spans the x range of all results (one
+    scale, the equivalent g, so plots side by side compare; intervals beyond it end in arrows). The pages are
+    drawn by ``workers`` processes."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     groups = outcome_groups(rows)
+    every_line = [r for page in forest_page_layouts(rows, max(len(rows), 1)) for r in page]
+    xlim = _x_limits(every_line) if every_line else None
     tasks: list[tuple] = []
     for group, name in forest_file_names(list(groups)).items():
-        tasks += _page_tasks(rows[(groups == group).to_numpy()], group, folder / name, figure_rows)
+        tasks += _page_tasks(
+            rows[(groups == group).to_numpy()], group, folder / name, figure_rows, xlim, favours_labels
+        )
     draw_pages(tasks, workers)
     return [task[-1] for task in tasks]

@@ -88,6 +88,7 @@ class ForestRow:
     pi_lower: float = math.nan
     pi_upper: float = math.nan
     note: str = ""  # why there is no point on the common scale
+    reversed: bool = False  # plotted with its sign reversed (lower values favour the intervention)
 
 
 def _header(outcome: str, timepoint: str, continued: bool = False) -> str:
@@ -160,6 +161,7 @@ def _result_line(entry: dict, y: float) -> ForestRow:
         pi_lower=cell_float(row.get("pi_g_benefit_lower")) if not math.isnan(g) else math.nan,
         pi_upper=cell_float(row.get("pi_g_benefit_upper")) if not math.isnan(g) else math.nan,
         note=note,
+        reversed=not math.isnan(g) and cell_text(row.get("favours_used")).lower() == "lower",
     )
 
 

@@ -130,14 +130,28 @@ def _add_checks(df: pd.DataFrame, numbers: Recomputed, settings: EffectSettings)
     df["flag_incomplete"] = ~numbers.complete
 
 
+def favours_used(
+    favours: pd.Series, outcome_group: pd.Series, settings: EffectSettings
+) -> tuple[pd.Series, np.ndarray]:
+    """The direction that favours the intervention (``lower`` / ``higher``, else missing) of each row: its own
+    ``favours``, else the config's for its outcome group; and where it comes from (``row``, ``config`` or "")."""
+    group_favours = outcome_group.map(lambda g: settings.favours.get(g) if isinstance(g, str) else None)
+    row_favours = favours.astype(object)
+    used = row_favours.where(row_favours.notna(), group_favours)
+    return used, np.where(row_favours.notna(), "row", np.where(group_favours.notna(), "config", ""))
+
+
+def favours_sign(favours: pd.Series) -> np.ndarray:
+    """+1 where higher values favour the intervention, −1 where lower values do (the sign that puts benefit on
+    the right of every figure), NaN where it is not known."""
+    return favours.map({"higher": 1.0, "lower": -1.0}).astype(float).to_numpy()
+
+
 def _add_direction(df: pd.DataFrame, numbers: Recomputed, settings: EffectSettings) -> np.ndarray:
     """Add favours_used, favours_source, direction and flag_no_favours. Returns each row's sign of the side
     that favours the intervention: +1 when higher values do, −1 when lower values do, NaN when not known."""
-    group_favours = df["outcome_group"].map(lambda g: settings.favours.get(g) if isinstance(g, str) else None)
-    row_favours = df["favours"].astype(object)
-    df["favours_used"] = row_favours.where(row_favours.notna(), group_favours)
-    df["favours_source"] = np.where(row_favours.notna(), "row", np.where(group_favours.notna(), "config", ""))
-    sign = df["favours_used"].map({"higher": 1.0, "lower": -1.0}).astype(float).to_numpy()
+    df["favours_used"], df["favours_source"] = favours_used(df["favours"], df["outcome_group"], settings)
+    sign = favours_sign(df["favours_used"])
     significant = numbers.p < settings.alpha
     side = np.sign(numbers.y) * sign  # y is on the analysis scale, where the null is 0 for every measure
     direction = np.where(

@@ -19,6 +19,8 @@ class EffectSettings:
     best_review: tuple[str, ...] = ("amstar2", "k_studies", "year")
     mostly_share: float = 0.5
     findings_from: str = "reanalysis"
+    #: The words under a forest plot's axis, left and right of the null line (control side, intervention side).
+    favours_labels: tuple[str, str] = ("Favours control", "Favours intervention")
 
     @classmethod
     def from_config(cls, settings: Mapping | None) -> EffectSettings:
@@ -34,6 +36,10 @@ class EffectSettings:
             best_review=tuple(s.get("best_review", base.best_review)),
             mostly_share=float(s.get("mostly_share", base.mostly_share)),
             findings_from=s.get("findings_from", base.findings_from),
+            favours_labels=(
+                str((s.get("favours_labels") or {}).get("control", base.favours_labels[0])),
+                str((s.get("favours_labels") or {}).get("intervention", base.favours_labels[1])),
+            ),
         )
 
     def describe(self) -> list[str]:

@@ -54,5 +54,5 @@ def run_effects(
     harmonised = harmonised.join(review_level_classes(harmonised, n_cases_threshold))
     write_table(harmonised[REVIEW_EFFECT_COLUMNS], outputs["review_effects"])
     write_table(outcome_summary(harmonised, conventions), outputs["outcome_summary"])
-    write_forest_plots(harmonised, Path(outputs["forest"]), figure_rows, workers)
-    evidence_map(harmonised, Path(outputs["evidence_map"]), figure_rows)
+    write_forest_plots(harmonised, Path(outputs["forest"]), figure_rows, workers, conventions.favours_labels)
+    evidence_map(harmonised, Path(outputs["evidence_map"]), figure_rows, conventions.favours_labels)

@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
-from umbrella.core.plots import OKABE_ITO, RATING_STYLE, figure, save_svg
+from umbrella.core.plots import OKABE_ITO, RATING_STYLE, WHITE_TEXT_RATINGS, figure, integer_ticks, save_svg
 from umbrella.core.registry import registry
 from umbrella.core.vocabulary import FIGURE_ROWS, RATING_LABELS, RATING_RANK, RATINGS
 from umbrella.quality.rating import ITEMS, RatingRule
@@ -23,7 +23,7 @@ ANSWER_STYLE = {
     "Y": ("Yes", OKABE_ITO["bluish_green"], "o", ""),
     "PY": ("Partial yes", OKABE_ITO["sky_blue"], "^", ".."),
     "N": ("No", OKABE_ITO["vermillion"], "X", "xx"),
-    "NMA": ("No meta-analysis", OKABE_ITO["grey"], "s", "//"),
+    "NMA": ("No meta-analysis", "#C2C2C2", "s", "//"),
     None: ("Missing", "#FFFFFF", "$?$", ""),
 }
 
@@ -109,7 +109,7 @@ def _plot_overall(ax: Axes, ratings: pd.Series) -> None:
             va="center",
             fontsize=7,
             zorder=4,
-            color="white" if rating in ("high", "critically_low") else "black",
+            color="white" if rating in WHITE_TEXT_RATINGS else "black",
         )
 
 
@@ -241,7 +241,7 @@ def compact_matrix(answers: np.ndarray, ratings: list[str], rule: RatingRule) ->
     tall = [(r, first, size) for r, first, size in groups if size * panel_h / n >= COMPACT_LABEL_INCH]
     for rating, first, size in tall:
         ax.text(OVERALL_X, first + (size - 1) / 2, RATING_STYLE[rating][0], ha="center", va="center", fontsize=7,
-                zorder=4, color="white" if rating in ("high", "critically_low") else "black")  # fmt: skip
+                zorder=4, color="white" if rating in WHITE_TEXT_RATINGS else "black")  # fmt: skip
     ax.set_ylim(*rows)
     _item_axis(ax, rule)
     _bare_frame(ax)
@@ -309,29 +309,35 @@ def items_figure(items: pd.DataFrame, path: Path) -> None:
     save_svg(fig, path)
 
 
+#: Where a review's overall rating comes from: (rating_source, hatch, legend label).
+RATING_SOURCES = [("items", "", "From item answers"), ("reported", "//", "Published rating"), ("", "..", "No rating")]
+
+
 def ratings_figure(ratings: pd.DataFrame, path: Path) -> None:
     """Reviews per overall rating, split by where the rating comes from (item answers or published)."""
     fig, ax = figure(5.0, 2.6)
     levels = list(RATINGS) + (["incomplete"] if ratings["rating"].eq("incomplete").any() else [])
     x = np.arange(len(levels))
     bottom = np.zeros(len(levels))
-    for source, hatch, label in [
-        ("items", "", "From item answers"),
-        ("reported", "//", "Published rating"),
-        ("", "..", "No rating"),
-    ]:
+    sources = []
+    for source, hatch, label in RATING_SOURCES:
         counts = np.array([((ratings["rating"] == r) & (ratings["rating_source"] == source)).sum() for r in levels])
         if counts.sum() == 0:
             continue
         colours = [RATING_STYLE[r][1] for r in levels]
-        ax.bar(x, counts, bottom=bottom, color=colours, hatch=hatch, edgecolor="black", linewidth=0.4, label=label)
+        bars = ax.bar(x, counts, bottom=bottom, color=colours, hatch=hatch, edgecolor="black", linewidth=0.4)
+        for bar, rating in zip(bars, levels, strict=True):
+            bar.set_hatchcolor("white" if rating in WHITE_TEXT_RATINGS else "black")  # visible on dark colours
         bottom += counts
+        sources.append(Patch(facecolor="white", edgecolor="black", linewidth=0.4, hatch=hatch, label=label))
     for xi, total in zip(x, bottom, strict=True):
         ax.text(xi, total, f"{int(total)}", ha="center", va="bottom", fontsize=8)
     ax.set_xticks(x)
     ax.set_xticklabels([RATING_LABELS[r].replace(" ", "\n") for r in levels])
     ax.set_ylabel("Reviews")
     ax.set_ylim(0, max(bottom.max(), 1) * 1.15)
-    ax.legend(frameon=False, fontsize=7)
+    integer_ticks(ax.yaxis)
+    # The legend tells the sources apart by hatch alone (white swatches), the bars' colours are the ratings'.
+    ax.legend(handles=sources, frameon=False, fontsize=7)
     ax.set_title("Overall confidence (AMSTAR-2)", loc="left")
     save_svg(fig, path)

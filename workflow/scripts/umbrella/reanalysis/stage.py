@@ -8,8 +8,9 @@ from pathlib import Path
 from umbrella.core.sheets import column_types
 from umbrella.core.tables import read_table, write_table
 from umbrella.core.vocabulary import FIGURE_ROWS, review_label
+from umbrella.effects.settings import EffectSettings
 from umbrella.reanalysis.analysis import STUDY_COLUMNS, reanalyse
-from umbrella.reanalysis.figures import umbrella_forest
+from umbrella.reanalysis.figures import meta_favours, umbrella_forest
 from umbrella.reanalysis.settings import MetaSettings
 
 
@@ -19,9 +20,12 @@ def run_reanalysis(
     settings: Mapping | None,
     outputs: Mapping[str, str | Path],
     figure_rows: int = FIGURE_ROWS,
+    effects: str | Path | None = None,
+    effect_settings: Mapping | None = None,
 ) -> None:
     """Write ``pooled`` and ``study_effect_sizes`` tables and the ``forest`` figure (of the ``figure_rows``
-    meta-analyses with the most studies when there are more)."""
+    meta-analyses with the most studies when there are more), its signs oriented as the effects stage's with
+    the tidy ``effects`` sheet (when there is one) and the config's ``effects`` section."""
     conventions = MetaSettings.from_config(settings)
     table = read_table(study_effects, column_types("study_effects"))
     pooled, studies = reanalyse(table, conventions)
@@ -29,4 +33,7 @@ def run_reanalysis(
     write_table(studies[STUDY_COLUMNS].sort_values(["outcome", "review_id", "study_id"]), outputs["study_effect_sizes"])
     review_table = read_table(reviews, column_types("reviews"))
     labels = dict(zip(review_table["review_id"], review_label(review_table), strict=True))
-    umbrella_forest(pooled, labels, Path(outputs["forest"]), figure_rows)
+    effect_conventions = EffectSettings.from_config(effect_settings)
+    effect_table = read_table(effects, column_types("effects")) if effects else None
+    favours = meta_favours(pooled, effect_table, effect_conventions)
+    umbrella_forest(pooled, labels, Path(outputs["forest"]), figure_rows, favours, effect_conventions.favours_labels)

@@ -56,17 +56,20 @@ def pct(part: float, whole: float | None) -> str | None:
     return f"{100 * part / whole:.0f} %"
 
 
-def year_chart(by_year: pd.DataFrame, width: int = 640, height: int = 180) -> dict[str, Any] | None:
-    """Bar geometry of reviews per publication year (one bar per year from the first to the last)."""
+def year_chart(by_year: pd.DataFrame, width: int = 640, height: int = 200) -> dict[str, Any] | None:
+    """Bar geometry of reviews per publication year (one bar per year from the first to the last), with whole-
+    number ticks on the count axis (at most six, 0 included) and the places of both axis titles."""
     known = by_year.dropna(subset=["year"])
     if known.empty:
         return None
     counts = dict(zip(known["year"].astype(int), known["n_reviews"].astype(int), strict=True))
     years = list(range(min(counts), max(counts) + 1))
-    top = max(counts.values())
-    left, bottom, top_pad = 30, 24, 12
+    step_n = _count_step(max(counts.values()))
+    top = step_n * -(-max(counts.values()) // step_n)
+    left, bottom, top_pad = 48, 40, 12
     plot_w, plot_h = width - left - 8, height - bottom - top_pad
     step = plot_w / len(years)
+    baseline = top_pad + plot_h
     bars = []
     for i, year in enumerate(years):
         n = counts.get(year, 0)
@@ -83,7 +86,28 @@ def year_chart(by_year: pd.DataFrame, width: int = 640, height: int = 180) -> di
                 "label": len(years) <= 20 or (year % 5 == 0),
             }
         )
-    return {"width": width, "height": height, "bars": bars, "baseline": top_pad + plot_h, "left": left, "top": top}
+    yticks = [{"n": v, "y": round(baseline - plot_h * v / top, 2)} for v in range(0, top + 1, step_n)]
+    return {
+        "width": width,
+        "height": height,
+        "bars": bars,
+        "baseline": baseline,
+        "left": left,
+        "top": top,
+        "yticks": yticks,
+        "x_title": {"x": round(left + plot_w / 2, 2), "y": height - 4, "text": "Year of publication"},
+        "y_title": {"x": 12, "y": round(top_pad + plot_h / 2, 2), "text": "Reviews"},
+    }
+
+
+def _count_step(largest: int) -> int:
+    """A whole-number tick step (1, 2 or 5 times a power of ten) giving at most five steps up to ``largest``."""
+    power = 1
+    while True:
+        for step in (power, 2 * power, 5 * power):
+            if -(-largest // step) <= 5:
+                return step
+        power *= 10
 
 
 def build_context(

@@ -299,6 +299,8 @@ def citation_matrix_context(config: Mapping, tables: Mapping[str, pd.DataFrame])
         "cells": n_studies * (len(LEADING_COLUMNS) + n_reviews),
         "workbook_cells": int(scale.get("workbook_cells", WORKBOOK_CELLS)),
     }
+
+
 #: The effects stage's best-evidence criteria in words, for the summary of findings.
 BEST_ORDER_WORDS = {
     "amstar2": "highest AMSTAR-2 confidence of its review",

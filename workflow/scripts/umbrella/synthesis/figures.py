@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-from umbrella.core.plots import OKABE_ITO, figure, save_svg
+from umbrella.core.plots import OKABE_ITO, figure, integer_ticks, save_svg
 from umbrella.synthesis.prisma import derived_counts
 
 ROLE_STYLE = {
@@ -32,13 +32,16 @@ def implementation_figure(by_domain: pd.DataFrame, framework: str, path: Path) -
     fig.delaxes(ax)
     axes = fig.subplots(1, 2, sharey=True)
     y = np.arange(len(domains))
-    for ax, column, title in zip(axes, ("n_factors", "n_reviews"), ("Factors", "Reviews"), strict=True):
+    unreported = bool(by_domain.loc[by_domain["role"] == "not reported", ["n_factors", "n_reviews"]].to_numpy().sum())
+    titles = ("Factors", "Reviews")
+    xlabels = ("Distinct factors named", "Reviews")
+    for ax, column, title, xlabel in zip(axes, ("n_factors", "n_reviews"), titles, xlabels, strict=True):
         left = np.zeros(len(domains))
         for role, (label, colour, hatch) in ROLE_STYLE.items():
             values = np.array(
                 [by_domain.loc[(by_domain["domain"] == d) & (by_domain["role"] == role), column].sum() for d in domains]
             )
-            if values.sum() == 0 and role == "not reported":
+            if role == "not reported" and not unreported:
                 continue
             ax.barh(y, values, left=left, color=colour, hatch=hatch, edgecolor="black", linewidth=0.4, label=label)
             left += values
@@ -47,13 +50,14 @@ def implementation_figure(by_domain: pd.DataFrame, framework: str, path: Path) -
                 ax.text(total, yi, f" {int(total)}", va="center", fontsize=8)
         ax.set_title(title, loc="left")
         ax.set_xlim(0, max(left.max(), 1) * 1.2)
-        ax.xaxis.get_major_locator().set_params(integer=True)
+        integer_ticks(ax.xaxis)
+        ax.set_xlabel(xlabel)
     axes[0].set_yticks(y)
     axes[0].set_yticklabels(labels)
     axes[0].invert_yaxis()
     axes[1].set_title("Reviews (a review may support both roles)", loc="left", fontsize=9)
     handles, labels_ = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels_, loc="lower center", ncol=3, frameon=False, fontsize=7, bbox_to_anchor=(0.5, -0.08))
+    fig.legend(handles, labels_, loc="lower center", ncol=3, frameon=False, fontsize=7, bbox_to_anchor=(0.5, -0.2))
     fig.suptitle(f"Implementation factors by {framework} domain", x=0.02, y=1.04, ha="left", fontsize=10)
     save_svg(fig, path)
 

@@ -75,14 +75,16 @@ def implementation_table(
 
 
 def implementation_by_domain(implementation: pd.DataFrame, domains: Mapping[str, str]) -> pd.DataFrame:
-    """Per domain (framework order, every domain listed) and role: distinct factors and supporting reviews."""
+    """Per domain (framework order, every domain listed) and role: distinct factors (construct and factor; a row
+    naming neither is a review supporting the domain, not a factor) and supporting reviews."""
     rows = []
     role = implementation["role"].fillna("not reported")
     for domain, label in domains.items():
         in_domain = implementation["cfir_domain"] == domain
         for r in (*ROLES, "not reported"):
             sub = implementation[in_domain & (role == r)]
-            factors = sub[["construct", "factor"]].fillna("").drop_duplicates()
+            named = sub[["construct", "factor"]].fillna("")
+            factors = named[(named != "").any(axis=1)].drop_duplicates()
             rows.append(
                 {
                     "domain": domain,
