@@ -65,7 +65,7 @@ def test_default_run_shows_the_visible_parts_of_tables_5_to_7(default_run: Path)
     assert "effectiveness,How effective is peer support for mental health?,10,23," in questions
     assert not (default_run / "results/synthesis/prisma.csv").exists()
     html = (default_run / "reports/umbrella_review.html").read_text(encoding="utf-8")
-    assert "No finding in the sheet for: Inner setting, Individuals, Implementation process." in html
+    assert "No finding was extracted for: Inner setting, Individuals, Implementation process." in html
     assert "Overview of the research questions" in html and "adequate training and supervision" in html
     assert "no flow diagram is drawn" in html
     assert "no citation matrix was extracted" in html and "reports 426 primary studies" in html

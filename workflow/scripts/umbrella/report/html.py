@@ -23,6 +23,8 @@ from umbrella.core.tables import atomic_open, output_dictionary, output_types, r
 from umbrella.core.vocabulary import FIGURE_ROWS, RATING_LABELS, RATINGS, REVIEW_TYPES, review_label
 from umbrella.reanalysis.grade import GRADE_LABELS
 from umbrella.reanalysis.settings import MetaSettings
+from umbrella.report import formatting
+from umbrella.report.formatting import MISSING
 from umbrella.report.section_contexts import (
     effects_context,
     overlap_context,
@@ -51,7 +53,7 @@ def pct(part: float, whole: float | None) -> str | None:
     """``part`` as a percentage of ``whole`` with no decimals (``None`` when ``whole`` is unknown or 0)."""
     if not whole:
         return None
-    return f"{100 * part / whole:.0f} %"
+    return formatting.share(part, whole)
 
 
 def year_chart(by_year: pd.DataFrame, width: int = 640, height: int = 180) -> dict[str, Any] | None:
@@ -105,6 +107,9 @@ def build_context(
         "amstar_levels": RATING_LABELS,
         "amstar2": sheet_summary(tables, "amstar2"),
         "quality": quality,
+        "published_quality": published_quality(config, quality),
+        "p_style": (config.get("report") or {}).get("p_values", "threshold"),
+        "p_style_words": formatting.p_style_words((config.get("report") or {}).get("p_values", "threshold")),
         "figures": {},
         "provenance": None,
         "effects_sheet": sheet_summary(tables, "effects", "outcome_group"),
@@ -113,6 +118,7 @@ def build_context(
         "reanalysis": reanalysis_context(config, tables, labels),
         "overlap": overlap_context(config, tables, labels),
         "limitations": list(config.get("limitations") or []),
+        "extracted_words": extracted_words(present),
         "supplement": supplement_labels(conditions(present, config.get("prisma"))),
         "row_limit": int((config.get("scale") or {}).get("report_rows", 200)),
         "ordinal_scales": [
@@ -170,6 +176,43 @@ def _share_of_published(reviews: pd.DataFrame, published: Mapping | None) -> dic
     }
 
 
+def published_quality(config: Mapping, quality: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The overview's published AMSTAR-2 summary (config ``overview.published_quality``) beside the count from the
+    extraction, and a note saying why they differ when they do (``None`` when the overview states none)."""
+    stated = (config.get("overview") or {}).get("published_quality")
+    if not stated:
+        return None
+    n, of = int(stated["low_or_critically_low"]), int(stated["of"])
+    out: dict[str, Any] = {
+        "n": n,
+        "of": of,
+        "pct": formatting.share(n, of),
+        "source": stated.get("source"),
+        "extracted_n": quality.get("n_low"),
+        "extracted_of": quality.get("n_rated"),
+        "extracted_pct": formatting.share(quality.get("n_low"), quality.get("n_rated")),
+        "note": None,
+    }
+    if not quality.get("built") or (n, of) == (quality["n_low"], quality["n_rated"]):
+        return out
+    reasons = []
+    if quality["n_rated"] != of:
+        reasons.append(
+            f"the overview rated {formatting.count(of)} reviews, this extraction gives a rating for "
+            f"{formatting.count(quality['n_rated'])}"
+            + (f" ({formatting.count(quality['n_unrated'])} could not be rated)" if quality["n_unrated"] else "")
+        )
+    if quality["n_from_items"]:
+        reasons.append(
+            f"{formatting.count(quality['n_from_items'])} of the ratings here are derived from the item answers, "
+            "and may differ from the ratings the overview published"
+        )
+    if not reasons:
+        reasons.append("the same reviews are rated differently")
+    out["note"] = "The two counts differ: " + "; ".join(reasons) + "."
+    return out
+
+
 def sheet_summary(tables: Mapping[str, pd.DataFrame], name: str, group: str | None = None) -> dict[str, Any] | None:
     """Rows and reviews of an optional sheet (and the values of its column ``group``); ``None`` if absent."""
     if f"sheet_{name}" not in tables:
@@ -191,17 +234,41 @@ GAP_COLUMNS: list[tuple[str, str]] = [
 ]
 
 
+#: What each sheet holds, in words for the report.
+SHEET_WORDS: dict[str, str] = {
+    "reviews": "characteristics of the included reviews",
+    "amstar2": "answers to the AMSTAR-2 items",
+    "effects": "pooled results of the reviews",
+    "studies": "the primary studies of each review",
+    "citation_matrix": "the primary studies of each review (citation matrix)",
+    "study_effects": "study-level data of the meta-analyses",
+    "implementation": "implementation findings",
+    "experiences": "findings on experiences",
+}
+
+
+def extracted_words(present: Mapping) -> str:
+    """What was extracted, in words, in the order of the sheets ("characteristics of the included reviews,
+    pooled results of the reviews and implementation findings")."""
+    words = [SHEET_WORDS[name] for name in SHEETS if name in present]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
 def extraction_gaps(reviews: pd.DataFrame, present: Mapping) -> list[str]:
-    """What the extraction lacks, in sentences: reviews with blank key columns, and the sheets not provided."""
+    """What the extraction lacks, in sentences: reviews with blank key columns, and the data not extracted."""
     gaps = []
     for column, words in GAP_COLUMNS:
         n = int(reviews[column].isna().sum())
         if n:
-            gaps.append(f"{n} of {len(reviews)} reviews have no {words} in the sheets.")
+            gaps.append(f"{n:,} of {len(reviews):,} reviews have no {words} extracted.")
     alternatives = {"studies": "citation_matrix", "citation_matrix": "studies"}
-    absent = [name for name in SHEETS[1:] if name not in present and alternatives.get(name) not in present]
+    absent = [
+        SHEET_WORDS[name]
+        for name in SHEETS[1:]
+        if name not in present and alternatives.get(name) not in present and name != "citation_matrix"
+    ]
     if absent:
-        gaps.append("Sheets not provided: " + ", ".join(absent) + ".")
+        gaps.append("Not extracted: " + "; ".join(absent) + ".")
     return gaps
 
 
@@ -231,10 +298,13 @@ def render(context: Mapping[str, Any], template: str | Path, css: str | Path) ->
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["num"] = _num
+    p_style = context.get("p_style", "threshold")
+    env.filters["num"] = formatting.count
+    env.filters["number"] = formatting.number
+    env.filters["percent"] = formatting.percent
+    env.filters["pval"] = lambda value, missing=MISSING: formatting.p_value(value, p_style, missing)
+    env.filters["minus"] = formatting.minus
     env.filters["first_ids"] = first_ids
-    env.filters["pval"] = p_text
-    env.filters["minus"] = lambda text: str(text).replace("-", "\u2212")
     return env.get_template(template.name).render(**context, css=style_sheet(css))
 
 
@@ -244,35 +314,6 @@ def style_sheet(css: str | Path) -> Any:
     from markupsafe import Markup
 
     return Markup(Path(css).read_text(encoding="utf-8").replace("</", "<\\/"))
-
-
-_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-
-
-def p_text(value: Any, missing: str = "\u2013") -> str:
-    """A p-value for readers: two decimals from 0.01, three from 0.001, below that as a × 10⁻ⁿ (never 0.00)."""
-    if value is None or (isinstance(value, float) and not np.isfinite(value)):
-        return missing
-    p = float(value)
-    if p >= 0.01:
-        return f"{p:.2f}"
-    if p >= 0.001:
-        return f"{p:.3f}"
-    if p == 0:
-        return "< 10\u207b\u00b3\u2070\u2070"
-    mantissa, exponent = f"{p:.1e}".split("e")
-    return f"{mantissa} \u00d7 10{str(int(exponent)).translate(_SUPERSCRIPT)}"
-
-
-def _num(value: Any, missing: str = "\u2013") -> str:
-    """Numbers with thousands separators; blanks as an en dash."""
-    if value is None:
-        return missing
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        return f"{value:,.2f}"
-    return str(value)
 
 
 def sheet_manifest(sheets: Mapping[str, str | Path], tables: Mapping[str, pd.DataFrame]) -> dict:
