@@ -55,11 +55,12 @@ rule assemble_supplement:
         provenance=PROVENANCE,
         dictionary=DICTIONARY,
     output:
-        folder=directory("reports/supplement"),
+        manifest="reports/supplement/MANIFEST.sha256",
         archive="reports/supplement.zip",
     params:
         tables=[[o.supplement["label"], o.supplement["name"], o.title, o.sheet or o.key] for o in SUPPLEMENT_TABLES],
         title=config["title"],
+        figure_labels=FIGURE_LABELS,
         workbook_cells=config["scale"]["workbook_cells"],
     benchmark:
         "logs/benchmarks/assemble_supplement.tsv"
