@@ -17,7 +17,7 @@ import pandas as pd
 
 from umbrella import __version__
 from umbrella.core.datasets import SHEETS, sha256_of, sheet_display
-from umbrella.core.registry import conditions, supplement_labels
+from umbrella.core.registry import conditions, figure_labels, part_labels, supplement_labels
 from umbrella.core.sheets import column_types, load_schema
 from umbrella.core.tables import atomic_open, output_dictionary, output_types, read_table
 from umbrella.core.vocabulary import FIGURE_ROWS, RATING_LABELS, RATINGS, REVIEW_TYPES, review_label
@@ -102,6 +102,7 @@ def build_context(
     gaps = extraction_gaps(reviews, present)
     quality = quality_context(config, tables, reviews)
     labels = dict(zip(reviews["review_id"], review_label(reviews), strict=True))
+    row_limit = int((config.get("scale") or {}).get("report_rows", 200))
     return {
         **overview_context(config, tables, present),
         "amstar_levels": RATING_LABELS,
@@ -113,14 +114,21 @@ def build_context(
         "figures": {},
         "provenance": None,
         "effects_sheet": sheet_summary(tables, "effects", "outcome_group"),
-        "effects": effects_context(config, tables, figure_dirs or {}),
+        "effects": _with_forest_labels(
+            effects_context(config, tables, figure_dirs or {}),
+            (figure_dirs or {}).get("forest", {}),
+            figure_labels(conditions(present, config.get("prisma"))).get("forest"),
+        ),
         "synthesis": synthesis_context(config, tables),
         "reanalysis": reanalysis_context(config, tables, labels),
         "overlap": overlap_context(config, tables, labels),
         "limitations": list(config.get("limitations") or []),
         "extracted_words": extracted_words(present),
         "supplement": supplement_labels(conditions(present, config.get("prisma"))),
-        "row_limit": int((config.get("scale") or {}).get("report_rows", 200)),
+        "figure_labels": figure_labels(conditions(present, config.get("prisma"))),
+        "row_limit": row_limit,
+        # the rows of the characteristics table that the report shows, which review links point to
+        "review_anchors": {r: review_anchor(r) for r in tables["characteristics"]["review_id"].head(row_limit)},
         "ordinal_scales": [
             [RATING_LABELS[r] for r in (*RATINGS, "incomplete") if r in RATING_LABELS],
             list(GRADE_LABELS[MetaSettings.from_config(config.get("reanalysis")).grade.labels]),
@@ -129,6 +137,16 @@ def build_context(
         "gaps": gaps,
         "versions": _versions(),
     }
+
+
+def _with_forest_labels(effects: dict[str, Any], forests: Mapping[str, str], label: str | None) -> dict[str, Any]:
+    """Each outcome group's forest plot labelled as the supplement labels it: the parts S6a, S6b... of the
+    figure, in the order of the files' names (pages after the first belong to their first page)."""
+    firsts = [name.removesuffix(".svg") for name in forests if "-" not in name]
+    parts = part_labels(label, firsts) if label and firsts else {}
+    for group in effects.get("groups", []):
+        group["figure_label"] = parts.get(group["forest_name"].removesuffix(".svg"))
+    return effects
 
 
 def overview_context(config: Mapping, tables: Mapping[str, pd.DataFrame], present: Mapping) -> dict[str, Any]:
@@ -157,8 +175,18 @@ def overview_context(config: Mapping, tables: Mapping[str, pd.DataFrame], presen
         "type_labels": REVIEW_TYPES,
         "by_year": records(tables["reviews_by_year"]),
         "year_chart": year_chart(tables["reviews_by_year"]),
-        "characteristics": records(tables["characteristics"]),
+        "characteristics": _with_dois(records(tables["characteristics"]), reviews),
     }
+
+
+def _with_dois(rows: list[dict[str, Any]], reviews: pd.DataFrame) -> list[dict[str, Any]]:
+    """The characteristics rows, each with its review's DOI from the reviews sheet (``None`` when blank)."""
+    dois = {}
+    if "doi" in reviews:
+        dois = {k: v for k, v in zip(reviews["review_id"], reviews["doi"], strict=True) if isinstance(v, str) and v}
+    for row in rows:
+        row["doi"] = dois.get(row["review_id"])
+    return rows
 
 
 def _share_of_published(reviews: pd.DataFrame, published: Mapping | None) -> dict[str, Any] | None:
@@ -305,6 +333,10 @@ def render(context: Mapping[str, Any], template: str | Path, css: str | Path) ->
     env.filters["pval"] = lambda value, missing=MISSING: formatting.p_value(value, p_style, missing)
     env.filters["minus"] = formatting.minus
     env.filters["first_ids"] = first_ids
+    anchors = context.get("review_anchors") or {}
+    env.filters["review_link"] = lambda text, review_id: review_link(text, review_id, anchors)
+    env.filters["review_links"] = lambda ids, limit=20: review_links(ids, anchors, limit)
+    env.filters["doi_url"] = doi_url
     return env.get_template(template.name).render(**context, css=style_sheet(css))
 
 
@@ -352,6 +384,42 @@ def first_ids(text: str | None, limit: int = 20) -> str | None:
     if len(ids) <= limit:
         return text
     return ";".join(ids[:limit]) + f"; … and {len(ids) - limit:,} more"
+
+
+def review_anchor(review_id: str) -> str:
+    """The id of a review's row in the characteristics table (review ids hold only letters, digits, ``_``, ``.``
+    and ``-``, so they are valid in an id and a URL fragment as they are)."""
+    return f"review-{review_id}"
+
+
+def review_link(text: Any, review_id: Any, anchors: Mapping[str, str]) -> Any:
+    """``text`` (escaped) as a link to the review's row in the characteristics table; plain text when the row is
+    not in the report (beyond ``scale.report_rows``) or the review is not known."""
+    from markupsafe import Markup, escape
+
+    shown = escape(MISSING if text is None else text)
+    anchor = anchors.get(str(review_id)) if review_id is not None else None
+    return Markup(f'<a class="review" href="#{escape(anchor)}">{shown}</a>') if anchor else shown
+
+
+def review_links(ids: Any, anchors: Mapping[str, str], limit: int = 20) -> Any:
+    """A ``;``-separated list of review ids as links to their rows, the first ``limit`` of them and how many more
+    (an en dash when there is none)."""
+    from markupsafe import Markup, escape
+
+    listed = [i for i in str(ids or "").split(";") if i]
+    if not listed:
+        return MISSING
+    links = [review_link(i, i, anchors) for i in listed[:limit]]
+    more = f"; … and {len(listed) - limit:,} more" if len(listed) > limit else ""
+    return Markup(", ").join(links) + escape(more)
+
+
+def doi_url(doi: Any) -> str:
+    """The https://doi.org/ address of a DOI, percent-encoded (the template escapes it again as an attribute)."""
+    from urllib.parse import quote
+
+    return "https://doi.org/" + quote(str(doi).strip(), safe="/:;()._-")
 
 
 def svg_data_uri(path: str | Path) -> str:

@@ -145,13 +145,17 @@ def effects_context(
                 "summary": records(summ[summ["scope"] == "outcome_group"])[0],
                 "outcomes": records(summ[summ["scope"] == "outcome"]),
                 "forest": forests.get(names[group]),
+                "forest_name": names[group],
                 "forest_pages": 1 + sum(k.startswith(names[group].removesuffix(".svg") + "-") for k in forests),
                 "overlap": overlap_by_group.get(group),
                 "flags": [(FLAG_LABELS.get(f, f), FLAG_WORDS.get(f, f)) for f in flags],
             }
         )
+    review_of_effect = dict(zip(rows["effect_id"], rows["review_id"], strict=True))
     for group in groups:
         group["summary"]["best_text"] = _best_text(group["summary"])
+        for summ in (group["summary"], *group["outcomes"]):
+            summ["best_review_id"] = review_of_effect.get(summ.get("best_effect_id"))
     out.update(
         {
             "groups": groups,
@@ -266,9 +270,6 @@ def synthesis_context(config: Mapping, tables: Mapping[str, pd.DataFrame]) -> di
         out[name] = None if table is None else records(table)
     for row in out["questions"] or []:
         row["review_ids"] = (row["review_ids"] or "").replace(";", ", ")
-    for name in ("implementation", "experiences"):
-        for row in out[name] or []:
-            row["review_ids"] = (row["review_ids"] or "").replace(";", ", ")
     if out["implementation"] is not None:
         domains_seen = {r["domain"] for r in out["implementation"]}
         out["domains_without_rows"] = [label for key, label in framework["domains"].items() if key not in domains_seen]
