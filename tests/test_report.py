@@ -165,3 +165,53 @@ def test_the_stylesheet_is_inlined_as_written(sheets_dir: Path, tmp_path: Path) 
     assert '"DejaVu Sans"' in style and "&#34;" not in style and "&quot;" not in style
     hostile = write(tmp_path, "hostile.css", 'p::after { content: "</style><script>x()</script>"; }\n')
     assert "</style" not in str(style_sheet(hostile)) and "<\\/style>" in str(style_sheet(hostile))
+
+
+def test_review_links_and_dois_are_escaped() -> None:
+    from umbrella.report.html import doi_url, review_anchor, review_link, review_links
+
+    anchors = {"A1": review_anchor("A1"), "B.2-x": review_anchor("B.2-x")}
+    assert str(review_link("Adams 2019", "A1", anchors)) == '<a class="review" href="#review-A1">Adams 2019</a>'
+    assert str(review_link(PAYLOAD, "A1", anchors)).count("<script>") == 0
+    assert str(review_link("Zed 2020", "Z9", anchors)) == "Zed 2020"  # its row is not in the report: no link
+    assert str(review_links("A1;Z9;B.2-x", anchors)) == (
+        '<a class="review" href="#review-A1">A1</a>, Z9, <a class="review" href="#review-B.2-x">B.2-x</a>'
+    )
+    assert str(review_links("A1;A1;A1", anchors, limit=1)).endswith("</a>; … and 2 more")
+    assert review_links("", anchors) == "–"
+    assert doi_url("10.1186/s12916-024-03260-y") == "https://doi.org/10.1186/s12916-024-03260-y"
+    assert doi_url('10.1/x"><script>') == "https://doi.org/10.1/x%22%3E%3Cscript%3E"
+
+
+def test_reviews_get_row_ids_and_their_doi_as_a_link(sheets_dir: Path) -> None:
+    write(
+        sheets_dir,
+        "reviews.csv",
+        "review_id,first_author,year,doi\nA1,Adams,2019,10.1000/a<b>\nB2,Brown,2020,\n",
+    )
+    html = html_for(sheets_dir)
+    assert '<tr id="review-A1">' in html and '<tr id="review-B2">' in html
+    assert '<a class="doi" href="https://doi.org/10.1000/a%3Cb%3E">doi:10.1000/a&lt;b&gt;</a>' in html
+    assert html.count('class="doi"') == 1
+
+
+@pytest.mark.parametrize(
+    ("rated", "stated", "note"),
+    [
+        ({"n_low": 34, "n_rated": 35, "n_unrated": 0, "n_from_items": 0}, (34, 35), None),
+        ({"n_low": 9, "n_rated": 10, "n_unrated": 15, "n_from_items": 0}, (34, 35),
+         "The two counts differ: the overview rated 35 reviews, this extraction gives a rating for 10 (15 could not "
+         "be rated)."),
+        ({"n_low": 30, "n_rated": 35, "n_unrated": 0, "n_from_items": 35}, (34, 35),
+         "The two counts differ: 35 of the ratings here are derived from the item answers, and may differ from the "
+         "ratings the overview published."),
+    ],
+)  # fmt: skip
+def test_published_quality_beside_the_extracted_count(rated: dict, stated: tuple, note: str | None) -> None:
+    from umbrella.report.html import published_quality
+
+    config = {"overview": {"published_quality": {"low_or_critically_low": stated[0], "of": stated[1]}}}
+    shown = published_quality(config, {"built": True, **rated})
+    assert (shown["n"], shown["of"], shown["pct"]) == (*stated, "97 %")
+    assert shown["note"] == note
+    assert published_quality({"overview": {}}, {"built": True, **rated}) is None

@@ -245,6 +245,8 @@ def test_default_run_shows_the_published_quality_summary_beside_the_extracted_on
         assert "The two counts differ: the overview rated 35 reviews, this extraction gives a rating for 10" in part
     assert '<a href="https://doi.org/10.1186/s12916-024-03260-y">doi:10.1186/s12916-024-03260-y</a>' in html
     text = visible_text(html.split('<section id="provenance">', 1)[0])  # provenance names files, as it must
+    assert "< 0.00001 / <\u00a00.001" in text  # Fang 2022: as printed / recomputed (3.5e-07), p_values: threshold
+    assert "SMD −0.39 [−0.54, −0.24]" in text and "−1.63 to 0.85" in text  # minus signs, prediction interval too
     for internal in ("config", "sheet", "column", "`"):
         hit = re.search(internal, text, flags=re.I)
         assert not hit, f"{internal!r} in the report's text: {text[hit.start() - 80 : hit.start() + 40]}"
@@ -274,4 +276,4 @@ def test_simulated_report_links_reviews_numbers_tables_and_figures_and_prints_nu
     assert not re.search(r"(?<![\w.])-\d", text), re.search(r".{40}(?<![\w.])-\d.{20}", text)
     assert not re.search(r"\d[eE]-?\d", text)
     assert "1,680" in html and "−" in text  # the amstar2 sheet's rows; negative estimates
-    assert "× 10⁻" in text  # config/simulated.yaml asks for exact p-values
+    assert "×\u00a010⁻" in text  # config/simulated.yaml asks for exact p-values

@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 MINUS = "\u2212"
+NBSP = "\u00a0"  # keeps "< 0.001" and "1.2 × 10⁻⁶" on one line in a narrow table column
 MISSING = "\u2013"  # en dash: a value that is not known
 TIMES = "\u00d7"
 
@@ -87,7 +88,7 @@ def share(part: Any, whole: Any, missing: str = MISSING) -> str:
 def power_of_ten(value: float, digits: int = 2) -> str:
     """A positive number in scientific notation for readers: "1.2 × 10⁻⁶" (``digits`` significant digits)."""
     mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
-    return f"{mantissa} {TIMES} 10{str(int(exponent)).translate(_SUPERSCRIPT)}"
+    return f"{mantissa}{NBSP}{TIMES}{NBSP}10{str(int(exponent)).translate(_SUPERSCRIPT)}"
 
 
 def p_value(value: Any, style: str = "threshold", missing: str = MISSING) -> str:
@@ -96,7 +97,8 @@ def p_value(value: Any, style: str = "threshold", missing: str = MISSING) -> str
     From 0.01: two decimals ("0.04", "0.50"), except that a p below 0.05 never prints as "0.05" (0.045 to 0.05
     keep three decimals) and one above 0.99 prints as "> 0.99". From 0.001 to 0.01: three decimals ("0.002").
     Below 0.001: "< 0.001" in the ``threshold`` style, or two significant digits as a power of ten ("1.2 × 10⁻⁶")
-    in the ``exact`` style; a p that underflowed to 0 is "< 10⁻³⁰⁰". Blank or NaN: ``missing``.
+    in the ``exact`` style; a p that underflowed to 0 is "< 10⁻³⁰⁰". Blank or NaN: ``missing``. The spaces are
+    no-break spaces, so that a p-value never breaks over two lines.
     """
     if style not in P_STYLES:
         raise ValueError(f"p-value style {style!r}: expected one of {', '.join(P_STYLES)}")
@@ -106,7 +108,7 @@ def p_value(value: Any, style: str = "threshold", missing: str = MISSING) -> str
     if not 0 <= p <= 1:
         raise ValueError(f"p-value {p!r} is outside [0, 1]")
     if p > 0.99:
-        return "> 0.99"
+        return f">{NBSP}0.99"
     if p >= 0.01 or round(p, 3) >= 0.01:
         if 0.045 <= p < 0.05:
             return f"{p:.3f}"
@@ -114,9 +116,9 @@ def p_value(value: Any, style: str = "threshold", missing: str = MISSING) -> str
     if p >= 0.001:
         return f"{p:.3f}"
     if style == "threshold":
-        return "< 0.001"
+        return f"<{NBSP}0.001"
     if p == 0:
-        return f"< 10{'-300'.translate(_SUPERSCRIPT)}"
+        return f"<{NBSP}10{'-300'.translate(_SUPERSCRIPT)}"
     return power_of_ten(p)
 
 
