@@ -49,9 +49,9 @@ def test_count(value, text: str) -> None:
 
 
 def test_share_and_percent() -> None:
-    assert f.share(34, 35) == "97 %" and f.share(262, 3500) == "7 %"
+    assert f.share(34, 35) == "97\u00a0%" and f.share(262, 3500) == "7\u00a0%"
     assert f.share(1, 0) == "–" and f.share(1, None) == "–"
-    assert f.percent(12.345, 1) == "12.3 %" and f.percent(-0.01, 1) == "0.0 %"
+    assert f.percent(12.345, 1) == "12.3\u00a0%" and f.percent(-0.01, 1) == "0.0\u00a0%"
 
 
 @pytest.mark.parametrize(

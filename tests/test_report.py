@@ -87,7 +87,7 @@ def test_simulated_banner_and_title(sheets_dir: Path) -> None:
 
 def test_share_of_a_partial_extraction(sheets_dir: Path) -> None:
     html = html_for(sheets_dir, published={"n_reviews": 8, "reviews_by_type": {"scoping": 3}})
-    assert "<strong>25 %</strong> of the 8 reviews of the published overview" in html
+    assert "<strong>25\u00a0%</strong> of the 8 reviews of the published overview" in html
     assert "partial extraction" in html
 
 
@@ -212,6 +212,6 @@ def test_published_quality_beside_the_extracted_count(rated: dict, stated: tuple
 
     config = {"overview": {"published_quality": {"low_or_critically_low": stated[0], "of": stated[1]}}}
     shown = published_quality(config, {"built": True, **rated})
-    assert (shown["n"], shown["of"], shown["pct"]) == (*stated, "97 %")
+    assert (shown["n"], shown["of"], shown["pct"]) == (*stated, "97\u00a0%")
     assert shown["note"] == note
     assert published_quality({"overview": {}}, {"built": True, **rated}) is None

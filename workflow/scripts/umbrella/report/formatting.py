@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 MINUS = "\u2212"
-NBSP = "\u00a0"  # keeps "< 0.001" and "1.2 × 10⁻⁶" on one line in a narrow table column
+NBSP = "\u00a0"  # keeps "97 %", "< 0.001" and "1.2 × 10⁻⁶" on one line in a narrow column
 MISSING = "\u2013"  # en dash: a value that is not known
 TIMES = "\u00d7"
 
@@ -72,10 +72,10 @@ def count(value: Any, missing: str = MISSING) -> str:
 
 
 def percent(value: Any, decimals: int = 0, missing: str = MISSING) -> str:
-    """A percentage: the number with ``decimals`` decimals and " %" ("97 %")."""
+    """A percentage: the number with ``decimals`` decimals and " %" ("97 %", a no-break space before the sign)."""
     if missing_value(value):
         return missing
-    return f"{number(value, decimals)} %"
+    return f"{number(value, decimals)}{NBSP}%"
 
 
 def share(part: Any, whole: Any, missing: str = MISSING) -> str:
