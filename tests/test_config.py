@@ -21,7 +21,25 @@ def test_defaults_are_filled_in() -> None:
     assert config["simulated"] is False
     assert config["published"] is None
     assert config["limitations"] == []
-    assert config["overview"] == {"citation": None, "doi": None, "registration": None, "search": None}
+    assert config["overview"] == {
+        "citation": None,
+        "doi": None,
+        "registration": None,
+        "search": None,
+        "published_quality": None,
+    }
+    assert config["report"] == {"p_values": "threshold"}
+
+
+def test_a_published_quality_summary_needs_its_counts() -> None:
+    base = {"data": "d", "title": "T", "research_questions": {"q": {"label": "Q?"}}}
+    stated = {"low_or_critically_low": 34, "of": 35, "source": "Abstract"}
+    config = validate_config({**base, "overview": {"published_quality": stated}})
+    assert config["overview"]["published_quality"] == stated
+    with pytest.raises(InputError, match="of"):
+        validate_config({**base, "overview": {"published_quality": {"low_or_critically_low": 34}}})
+    with pytest.raises(InputError, match="p_values"):
+        validate_config({**base, "report": {"p_values": "scientific"}})
 
 
 def test_errors_name_each_bad_key() -> None:

@@ -261,6 +261,7 @@ def examples_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     config = yaml.safe_load((work / "config/config.yaml").read_text(encoding="utf-8"))
     config.update(data="data/raw/examples", title="metaumbrella's examples", published={}, prisma=None)
     config["reanalysis"]["smd_variance"] = "metaumbrella"
+    config["report"] = {"p_values": "exact"}  # p below 0.001 as a power of ten, not "< 0.001"
     (work / "config/examples.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     result = snakemake(work, "--cores", "2", "--configfile", "config/examples.yaml")
     assert result.returncode == 0, result.stderr[-3000:]
@@ -284,4 +285,4 @@ def test_report_shows_the_reanalysis_without_an_effects_sheet(examples_run: Path
     assert "Re-analysis of study-level data" in methods
     assert "J²·(1/n₁ + 1/n₂ + d²/(2N)) (metaumbrella)" in methods  # smd_variance: metaumbrella, as configured
     assert "the smaller p of TESS and PSST" in methods and "Labels: High, Moderate, Weak, Very weak" in methods
-    assert "1.2 × 10⁻⁴" in html  # SSRI's Egger p, never printed as 0.00
+    assert "1.2\u00a0×\u00a010⁻⁴" in html  # SSRI's Egger p, never printed as 0.00 (report.p_values: exact)

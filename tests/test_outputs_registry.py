@@ -12,8 +12,11 @@ from umbrella.core.registry import (
     active,
     caption_text,
     conditions,
+    figure_labels,
+    part_labels,
     registry,
     rule_outputs,
+    supplement_figures,
     supplement_labels,
     supplement_tables,
 )
@@ -59,6 +62,37 @@ def test_supplement_tables_are_numbered_in_order_and_documented() -> None:
     for output in supplement_tables(ALL):
         assert output.sheet or dictionary[output.key]["columns"], output.key
         assert output.title, output.key
+
+
+def test_every_supplement_figure_has_a_number() -> None:
+    labels = [label for _, label in supplement_figures(ALL)]
+    assert labels == [f"S{i}" for i in range(1, len(labels) + 1)]  # every figure of a full analysis, no gaps
+    assert len(labels) == sum(o.kind == "figure" for o in registry())
+    assert figure_labels(REVIEWS_ONLY) == {"amstar2_ratings_chart": "S2"}  # the only figure without other sheets
+
+
+def test_a_figure_declared_without_a_label_is_numbered_after_the_others() -> None:
+    from dataclasses import replace
+
+    from umbrella.core import registry as reg
+
+    extra = replace(next(o for o in registry() if o.key == "prisma_flow"), key="extra", path="x.svg", supplement=None)
+    original, declared = reg.registry, len(figure_labels(ALL))
+    try:
+        reg.registry = lambda: (*original(), extra)
+        assert reg.supplement_figures(ALL)[-1] == (extra, f"S{declared + 1}")
+    finally:
+        reg.registry = original
+
+
+def test_the_parts_of_a_figure_are_lettered_in_the_order_of_their_files() -> None:
+    assert part_labels("S6", ["forest_hope", "forest_depression"]) == {
+        "forest_depression": "S6a",
+        "forest_hope": "S6b",
+    }
+    assert part_labels("S6", ["forest_hope"]) == {"forest_hope": "S6"}
+    many = part_labels("S6", [f"f{i:03d}" for i in range(30)])
+    assert [many[f"f{i:03d}"] for i in (0, 25, 26, 29)] == ["S6a", "S6z", "S6aa", "S6ad"]
 
 
 def test_report_refers_to_the_supplement_by_the_registry_labels() -> None:

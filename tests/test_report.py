@@ -46,8 +46,12 @@ def test_sections_in_prior_order_and_absent_stages_said_plainly(sheets_dir: Path
     positions = [html.index(f'<section id="{sid}">') for sid, _ in SECTIONS]
     assert positions == sorted(positions)
     assert "no citation matrix was extracted" in html
-    assert "No pooled results were provided" in html
-    assert "Sheets not provided: amstar2, effects, studies, citation_matrix, study_effects, implementation" in html
+    assert "No pooled results of the reviews were extracted." in html
+    not_extracted = (
+        "Not extracted: answers to the AMSTAR-2 items; pooled results of the reviews; the primary studies of each "
+        "review; study-level data of the meta-analyses; implementation findings; findings on experiences."
+    )
+    assert not_extracted in html
     assert "Adams 2019" in html and "Brown 2020" in html
 
 
@@ -84,7 +88,7 @@ def test_simulated_banner_and_title(sheets_dir: Path) -> None:
 
 def test_share_of_a_partial_extraction(sheets_dir: Path) -> None:
     html = html_for(sheets_dir, published={"n_reviews": 8, "reviews_by_type": {"scoping": 3}})
-    assert "<strong>25 %</strong> of the 8 reviews of the published overview" in html
+    assert "<strong>25\u00a0%</strong> of the 8 reviews of the published overview" in html
     assert "partial extraction" in html
 
 
@@ -132,17 +136,6 @@ def test_inferred_counts_shown_only_when_the_sheets_mark_inferred_values(sheets_
     assert "of which inferred" in html and "review_type_basis" in html
 
 
-@pytest.mark.parametrize(
-    ("p", "text"),
-    [(0.5, "0.50"), (0.0123, "0.01"), (0.00234, "0.002"), (1.2e-4, "1.2 × 10⁻⁴"), (9.4e-31, "9.4 × 10⁻³¹"),
-     (None, "–"), (float("nan"), "–")],
-)  # fmt: skip
-def test_p_values_read_without_e_notation_or_zero(p, text: str) -> None:
-    from umbrella.report.html import p_text
-
-    assert p_text(p) == text
-
-
 def test_long_tables_show_their_first_rows_and_say_where_the_rest_is(tmp_path: Path) -> None:
     header = REVIEWS_OK.splitlines()[0]
     rows = [f"R{i:03d},Author{i:03d},2020,scoping,effectiveness,3,low,2019" for i in range(25)]
@@ -151,7 +144,7 @@ def test_long_tables_show_their_first_rows_and_say_where_the_rest_is(tmp_path: P
     html = html_for(folder, scale={"report_rows": 10})
     characteristics = html.split('<section id="included">', 1)[1].split("</section>", 1)[0]
     assert "Author009" in characteristics and "Author010" not in characteristics
-    note = "Below: the first 10 of 25 rows (the whole table is S1 in the supplement)"
+    note = "Below: the first 10 of 25 rows (the whole table is Table S1 in the supplement)"
     assert note in characteristics and characteristics.index(note) < characteristics.index("Author000")
     complete = html_for(folder)  # the default shows up to 200 rows
     assert "Author024" in complete and "Below: the first" not in complete
@@ -195,3 +188,53 @@ def test_the_year_chart_has_axis_titles_and_whole_number_ticks(sheets_dir: Path,
     labelled = [int(t) for t in texts if t.isdigit() and len(t) == 4]
     # every year when there are 20 or fewer, else every fifth (whole years, in order)
     assert labelled == (span if len(span) <= 20 else [y for y in span if y % 5 == 0])
+
+
+def test_review_links_and_dois_are_escaped() -> None:
+    from umbrella.report.html import doi_url, review_anchor, review_link, review_links
+
+    anchors = {"A1": review_anchor("A1"), "B.2-x": review_anchor("B.2-x")}
+    assert str(review_link("Adams 2019", "A1", anchors)) == '<a class="review" href="#review-A1">Adams 2019</a>'
+    assert str(review_link(PAYLOAD, "A1", anchors)).count("<script>") == 0
+    assert str(review_link("Zed 2020", "Z9", anchors)) == "Zed 2020"  # its row is not in the report: no link
+    assert str(review_links("A1;Z9;B.2-x", anchors)) == (
+        '<a class="review" href="#review-A1">A1</a>, Z9, <a class="review" href="#review-B.2-x">B.2-x</a>'
+    )
+    assert str(review_links("A1;A1;A1", anchors, limit=1)).endswith("</a>; … and 2 more")
+    assert review_links("", anchors) == "–"
+    assert doi_url("10.1186/s12916-024-03260-y") == "https://doi.org/10.1186/s12916-024-03260-y"
+    assert doi_url('10.1/x"><script>') == "https://doi.org/10.1/x%22%3E%3Cscript%3E"
+
+
+def test_reviews_get_row_ids_and_their_doi_as_a_link(sheets_dir: Path) -> None:
+    write(
+        sheets_dir,
+        "reviews.csv",
+        "review_id,first_author,year,doi\nA1,Adams,2019,10.1000/a<b>\nB2,Brown,2020,\n",
+    )
+    html = html_for(sheets_dir)
+    assert '<tr id="review-A1">' in html and '<tr id="review-B2">' in html
+    assert '<a class="doi" href="https://doi.org/10.1000/a%3Cb%3E">doi:10.1000/a&lt;b&gt;</a>' in html
+    assert html.count('class="doi"') == 1
+
+
+@pytest.mark.parametrize(
+    ("rated", "stated", "note"),
+    [
+        ({"n_low": 34, "n_rated": 35, "n_unrated": 0, "n_from_items": 0}, (34, 35), None),
+        ({"n_low": 9, "n_rated": 10, "n_unrated": 15, "n_from_items": 0}, (34, 35),
+         "The two counts differ: the overview rated 35 reviews, this extraction gives a rating for 10 (15 could not "
+         "be rated)."),
+        ({"n_low": 30, "n_rated": 35, "n_unrated": 0, "n_from_items": 35}, (34, 35),
+         "The two counts differ: 35 of the ratings here are derived from the item answers, and may differ from the "
+         "ratings the overview published."),
+    ],
+)  # fmt: skip
+def test_published_quality_beside_the_extracted_count(rated: dict, stated: tuple, note: str | None) -> None:
+    from umbrella.report.html import published_quality
+
+    config = {"overview": {"published_quality": {"low_or_critically_low": stated[0], "of": stated[1]}}}
+    shown = published_quality(config, {"built": True, **rated})
+    assert (shown["n"], shown["of"], shown["pct"]) == (*stated, "97\u00a0%")
+    assert shown["note"] == note
+    assert published_quality({"overview": {}}, {"built": True, **rated}) is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import zipfile
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from umbrella.report.supplement import TableSpec, neutralise, write_xlsx
+from umbrella.report.supplement import EXTRA_COLUMN, TableSpec, neutralise, write_xlsx
 
 IN_CI = bool(os.environ.get("CI"))
 
@@ -65,6 +66,57 @@ def test_every_column_is_in_the_data_dictionary(run: Path) -> None:
         documented = dictionary.loc[dictionary["table"] == table.stem, "column"].tolist()
         assert documented == header, table.name
     assert (dictionary["description"] != "").all()
+
+
+@pytest.mark.e2e
+def test_every_column_is_described_with_its_true_type(run: Path) -> None:
+    """No column of a table the pipeline computes falls back to the description of a sheet's extra column, and
+    each column's type holds for its values: the workbook stores integers and numbers as numbers, not text."""
+    from openpyxl import load_workbook
+
+    folder = run / "reports/supplement"
+    dictionary = pd.read_csv(folder / "data_dictionary.csv", keep_default_na=False, dtype=str)
+    assert not (dictionary["description"] == EXTRA_COLUMN).any(), dictionary.loc[
+        dictionary["description"] == EXTRA_COLUMN, ["table", "column"]
+    ].to_string()
+    workbook = load_workbook(folder / "supplement.xlsx", read_only=True)
+    sheets = {name.split(" ", 1)[0]: workbook[name] for name in workbook.sheetnames}
+    checks = {
+        "integer": lambda v: re.fullmatch(r"-?\d+", v) is not None,
+        "number": lambda v: re.fullmatch(r"-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?|-?inf|nan", v, re.I) is not None,
+        "boolean": lambda v: v in {"true", "false"},
+    }
+    typed = 0
+    for table, columns in dictionary.groupby("table", sort=False):
+        values = pd.read_csv(folder / f"tables/{table}.csv", dtype=str, keep_default_na=False)
+        label = table.split("_", 1)[0]
+        rows = list(sheets[label].iter_rows(min_row=2, values_only=True))
+        for j, (column, kind) in enumerate(zip(columns["column"], columns["type"], strict=True)):
+            filled = [v for v in values[column] if v != ""]
+            if kind in checks:
+                bad = [v for v in filled if not checks[kind](v)]
+                assert not bad, f"{table}.{column} is {kind} but holds {bad[:3]}"
+                cells = [row[j] for row in rows if row[j] is not None]
+                python = bool if kind == "boolean" else (int, float)
+                assert all(isinstance(c, python) and not isinstance(c, str) for c in cells), f"{table}.{column}"
+                typed += bool(filled)
+            elif filled and all(checks["number"](v) for v in filled):
+                # a text column whose every value is a number is a number described as text, unless it is an
+                # identifier or code the dictionary lists the values of
+                assert columns["allowed_values"].iloc[j] or column.endswith(("_id", "item", "year")), (
+                    f"{table}.{column} is described as text but holds only numbers"
+                )
+    assert typed > 100  # the check ran on the numeric columns of every computed table
+
+
+@pytest.mark.e2e
+def test_no_snakemake_marker_in_the_supplement(run: Path) -> None:
+    folder = run / "reports/supplement"
+    assert not (folder / ".snakemake_timestamp").exists()
+    listed = (folder / "MANIFEST.sha256").read_text(encoding="utf-8") + (folder / "README.md").read_text()
+    with zipfile.ZipFile(run / "reports/supplement.zip") as z:
+        assert not any(name.rsplit("/", 1)[-1].startswith(".") for name in z.namelist())
+    assert ".snakemake" not in listed
 
 
 @pytest.mark.e2e

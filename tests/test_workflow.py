@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ def test_default_run_writes_the_report_of_the_cooper_data(default_run: Path) -> 
     assert "Peer support for mental health" in html
     for review in ["Burke 2019", "Chien 2019", "Fang 2022", "Lloyd-Evans 2014", "ref36"]:
         assert review in html
-    assert "<strong>71 %</strong> of the 35 reviews of the published overview" in html
+    assert "<strong>71\u00a0%</strong> of the 35 reviews of the published overview" in html
     assert "PROSPERO CRD42022362099" in html
     assert "SIMULATED" not in html
     for table in ["reviews", "effects", "implementation", "experiences", "characteristics", "reviews_by_type"]:
@@ -65,7 +66,7 @@ def test_default_run_shows_the_visible_parts_of_tables_5_to_7(default_run: Path)
     assert "effectiveness,How effective is peer support for mental health?,10,23," in questions
     assert not (default_run / "results/synthesis/prisma.csv").exists()
     html = (default_run / "reports/umbrella_review.html").read_text(encoding="utf-8")
-    assert "No finding in the sheet for: Inner setting, Individuals, Implementation process." in html
+    assert "No finding was extracted for: Inner setting, Individuals, Implementation process." in html
     assert "Overview of the research questions" in html and "adequate training and supervision" in html
     assert "no flow diagram is drawn" in html
     assert "no citation matrix was extracted" in html and "reports 426 primary studies" in html
@@ -224,3 +225,57 @@ def test_bad_config_is_reported_before_anything_runs(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "research_questions" in out and "should be non-empty" in out
     assert files_under(work / "results") == []
+
+
+def visible_text(html: str) -> str:
+    """The report's text as a reader sees it: no script, style, tags or embedded images."""
+    import html as entities
+
+    body = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return entities.unescape(re.sub(r"<[^>]+>", " ", body))
+
+
+def test_default_run_shows_the_published_quality_summary_beside_the_extracted_one(default_run: Path) -> None:
+    html = (default_run / "reports/umbrella_review.html").read_text(encoding="utf-8")
+    summary = html.split('<section id="summary">', 1)[1].split("</section>", 1)[0]
+    quality = html.split('<section id="quality">', 1)[1].split("</section>", 1)[0]
+    published = "<strong>34 of 35</strong> reviews (97\u00a0%) were rated low or critically low in the published"
+    assert published in summary
+    assert "<strong>9 of 10</strong> rated reviews (90\u00a0%) in this extraction" in summary
+    assert "Published: 34 of 35 reviews (97\u00a0%) rated low or critically low" in quality
+    for part in (summary, quality):  # the counts differ because most reviews could not be rated from the sheets
+        assert "The two counts differ: the overview rated 35 reviews, this extraction gives a rating for 10" in part
+    assert '<a href="https://doi.org/10.1186/s12916-024-03260-y">doi:10.1186/s12916-024-03260-y</a>' in html
+    text = visible_text(html.split('<section id="provenance">', 1)[0])  # provenance names files, as it must
+    assert "< 0.00001 / <\u00a00.001" in text  # Fang 2022: as printed / recomputed (3.5e-07), p_values: threshold
+    assert "SMD −0.39 [−0.54, −0.24]" in text and "−1.63 to 0.85" in text  # minus signs, prediction interval too
+    for internal in ("config", "sheet", "column", "`"):
+        hit = re.search(internal, text, flags=re.I)
+        assert not hit, f"{internal!r} in the report's text: {text[hit.start() - 80 : hit.start() + 40]}"
+
+
+def test_simulated_report_links_reviews_numbers_tables_and_figures_and_prints_numbers(simulated_run: Path) -> None:
+    html = (simulated_run / "reports/umbrella_review.html").read_text(encoding="utf-8")
+    targets = set(re.findall(r'<tr id="(review-[^"]+)">', html))
+    links = re.findall(r'<a class="review" href="#(review-[^"]+)">', html)
+    assert len(targets) == 35 and set(links) == targets  # every review is linked to, and every link has its row
+    implementation = html.split('<section id="implementation">', 1)[1].split("</section>", 1)[0]
+    assert implementation.count('<a class="review" href="#review-') >= 50
+    assert html.count('href="https://doi.org/10.5555/sim.') == 35
+    # tables and figures carry the numbers of the supplement
+    supplement = simulated_run / "reports/supplement"
+    tables = {p.name.split("_", 1)[0] for p in (supplement / "tables").glob("*.csv")}
+    numbered = set(re.findall(r"Table (S\d+[a-z]?)\. ", html))
+    assert numbered and numbered <= tables and {"S1", "S3a", "S6a", "S7", "S8"} <= numbered
+    readme = (supplement / "README.md").read_text(encoding="utf-8")
+    figures = re.findall(r"<strong>Figure (S\d+[a-z]?)\.</strong>", html)
+    assert len(figures) == len(set(figures)) >= 9 and "S6a" in figures
+    for label in figures:
+        assert f"- Figure {label}:" in readme
+    assert not (supplement / ".snakemake_timestamp").exists()
+    # numbers as a reader expects them: minus signs, no e-notation, thousands separators, p in the set style
+    text = visible_text(html).split("Extraction sheets read")[0]  # file hashes and names follow
+    assert not re.search(r"(?<![\w.])-\d", text), re.search(r".{40}(?<![\w.])-\d.{20}", text)
+    assert not re.search(r"\d[eE]-?\d", text)
+    assert "1,680" in html and "−" in text  # the amstar2 sheet's rows; negative estimates
+    assert "×\u00a010⁻" in text  # config/simulated.yaml asks for exact p-values

@@ -11,7 +11,13 @@ from umbrella.core.errors import InputError, Problem
 from umbrella.core.places import analysis_name, name_problem, place
 from umbrella.core.datasets import OPTIONAL_SHEETS, find_sheets
 from umbrella.preflight import validate_once
-from umbrella.core.registry import active, conditions, rule_outputs, supplement_tables
+from umbrella.core.registry import (
+    active,
+    conditions,
+    rule_outputs,
+    supplement_figures,
+    supplement_tables,
+)
 from umbrella.core.provenance import git_state
 
 CONFIG_FILES = [
@@ -111,6 +117,8 @@ def report_inputs(wildcards=None):
 SUPPLEMENT_TABLES = supplement_tables(FLAGS, NAME)
 SUPPLEMENT_FIGURES = [o.path for o in OUTPUTS.values() if o.kind == "figure" and not o.directory]
 SUPPLEMENT_FOLDERS = [o.path for o in OUTPUTS.values() if o.kind == "figure" and o.directory]
+# Each figure's supplement label, caption, path and whether it is a folder of files (its parts S6a, S6b...).
+FIGURE_LABELS = [[label, o.caption, o.path, o.directory] for o, label in supplement_figures(FLAGS)]
 
 
 def memory(base_mb, per_input_mb):

@@ -48,26 +48,29 @@ rule reanalyse_studies:
         "../scripts/reanalyse_studies.py"
 
 
-rule tabulate_findings:
-    input:
-        **({"pooled": path_of("table_pooled")} if "table_pooled" in OUTPUTS else {}),
-        review_effects=path_of("table_review_effects"),
-        outcome_summary=path_of("table_outcome_summary"),
-        reviews=out("results/extract/reviews.csv"),
-    output:
-        **declared("tabulate_findings"),
-    params:
-        settings=config["effects"],
-        grade_labels=config["reanalysis"]["grade"]["labels"],
-    benchmark:
-        out("logs/benchmarks/tabulate_findings.tsv")
-    threads: 1
-    resources:
-        mem_mb=memory(1000, 10),
-        runtime=minutes(10),
-    log:
-        out("logs/tabulate_findings.log"),
-    conda:
-        ENV
-    script:
-        "../scripts/tabulate_findings.py"
+# The summary of findings needs the pooled results of an effects sheet.
+if "table_summary_of_findings" in OUTPUTS:
+
+    rule tabulate_findings:
+        input:
+            **({"pooled": path_of("table_pooled")} if "table_pooled" in OUTPUTS else {}),
+            review_effects=path_of("table_review_effects"),
+            outcome_summary=path_of("table_outcome_summary"),
+            reviews=out("results/extract/reviews.csv"),
+        output:
+            **declared("tabulate_findings"),
+        params:
+            settings=config["effects"],
+            grade_labels=config["reanalysis"]["grade"]["labels"],
+        benchmark:
+            out("logs/benchmarks/tabulate_findings.tsv")
+        threads: 1
+        resources:
+            mem_mb=memory(1000, 10),
+            runtime=minutes(10),
+        log:
+            out("logs/tabulate_findings.log"),
+        conda:
+            ENV
+        script:
+            "../scripts/tabulate_findings.py"

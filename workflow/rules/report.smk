@@ -57,11 +57,12 @@ rule assemble_supplement:
         provenance=PROVENANCE,
         dictionary=DICTIONARY,
     output:
-        folder=directory(out("reports/supplement")),
+        manifest=out("reports/supplement/MANIFEST.sha256"),
         archive=out("reports/supplement.zip"),
     params:
         tables=[[o.supplement["label"], o.supplement["name"], o.title, o.sheet or o.key] for o in SUPPLEMENT_TABLES],
         title=config["title"],
+        figure_labels=FIGURE_LABELS,
         workbook_cells=config["scale"]["workbook_cells"],
     benchmark:
         out("logs/benchmarks/assemble_supplement.tsv")

@@ -182,7 +182,8 @@ def settings_section(key: str) -> str:
 
 
 def render() -> str:
-    return HEADER + "\n".join(sheet_section(s) for s in SHEETS) + "\n" + settings_section("reanalysis")
+    settings = ("overview", "reanalysis", "report")
+    return HEADER + "\n".join(sheet_section(s) for s in SHEETS) + "\n" + "\n".join(map(settings_section, settings))
 
 
 README = Path(__file__).resolve().parents[3] / "README.md"

@@ -11,7 +11,7 @@ are all derived from it, so adding a table is one entry plus the code that compu
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
@@ -125,6 +125,43 @@ def supplement_tables(flags: Mapping[str, bool], name: str = "") -> list[Output]
 def supplement_labels(flags: Mapping[str, bool]) -> dict[str, str]:
     """Registry key -> supplement label of the tables in the supplement (for the report's references)."""
     return {o.key: o.supplement["label"] for o in supplement_tables(flags)}
+
+
+def supplement_figures(flags: Mapping[str, bool]) -> list[tuple[Output, str]]:
+    """The supplement's figures in this analysis with their labels (S1, S2...; the report prints "Figure S1"), in
+    label order: each figure's ``supplement.label`` in the registry, and a figure declared without one numbered
+    after the highest declared label, in the order of the registry."""
+    figures = [o for o in active(flags).values() if o.kind == "figure"]
+    labelled = [(o, o.supplement["label"]) for o in figures if o.supplement and o.supplement.get("label")]
+    last = max((_label_order(label)[0] for _, label in labelled), default=0)
+    unlabelled = [o for o in figures if not (o.supplement and o.supplement.get("label"))]
+    labelled += [(o, f"S{last + i}") for i, o in enumerate(unlabelled, start=1)]
+    return sorted(labelled, key=lambda pair: _label_order(pair[1]))
+
+
+def figure_labels(flags: Mapping[str, bool]) -> dict[str, str]:
+    """Registry key -> supplement label of the figures in this analysis (for the report's captions)."""
+    return {o.key: label for o, label in supplement_figures(flags)}
+
+
+def part_labels(label: str, names: Iterable[str]) -> dict[str, str]:
+    """The labels of the parts of a figure made of several files (a forest plot per outcome group): ``label``
+    followed by a, b, ... z, aa, ab ... in the sorted order of the file names; ``label`` alone for a single file.
+    Page files (``name-2.svg``) belong to the part of their first page and are not listed here."""
+    ordered = sorted(set(names))
+    if len(ordered) == 1:
+        return {ordered[0]: label}
+    return {name: label + _letters(i) for i, name in enumerate(ordered)}
+
+
+def _letters(index: int) -> str:
+    """0 -> a, 25 -> z, 26 -> aa: the letters of a part, as spreadsheet columns count."""
+    out = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        out = chr(ord("a") + rest) + out
+    return out
 
 
 def caption_text(output: Output) -> str:

@@ -30,9 +30,9 @@ FLAG_WORDS = {
     "p_mismatch": "the printed p-value disagrees with the one recomputed from the confidence interval, beyond "
     "the rounding of the printed numbers",
     "ci_asymmetric": "the confidence interval of a ratio is asymmetric on the log scale by more than the "
-    "configured tolerance (a sign of a typo, or of a non-standard interval)",
-    "no_favours": "the direction that favours the intervention is not known (set `favours` in the sheet or "
-    "by outcome group in the config)",
+    "tolerance set for the analysis (a sign of a typo, or of a non-standard interval)",
+    "no_favours": "the direction that favours the intervention is not known (neither the review nor the "
+    "analysis states it for the outcome group)",
 }
 #: The flag columns, in the order their names are joined in ``flags``.
 FLAG_COLUMNS = ["flag_incomplete", "flag_p_mismatch", "flag_ci_asymmetric", "flag_no_favours"]

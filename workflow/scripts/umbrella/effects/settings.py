@@ -60,10 +60,10 @@ class EffectSettings:
             "scale for OR, RR, HR and IRR; then z = estimate / SE and the two-sided p-value.",
             f"A result is a benefit or a harm when the recomputed p-value is below {self.alpha:g} and its estimate "
             "lies on the side that favours the intervention or the control; otherwise it shows no difference. "
-            "The side comes from the row's `favours`, else from the outcome group's setting.",
+            "The side is the direction the review states for the result, else the one set for its outcome group.",
             "Every result with known numbers is also expressed as an equivalent Hedges' g and odds ratio "
             "(ln OR = g·π/√3, Chinn 2000); RR, HR and IRR are treated as odds ratios; an SMD is taken as g; "
-            "an MD is converted only where an SD is configured for its outcome group; r via d = 2r/√(1 − r²).",
+            "an MD is converted only where an SD is given for its outcome group; r via d = 2r/√(1 − r²).",
             f"Prediction intervals use {pi} and τ² as reported"
             + (
                 "; where only I² is reported, τ² is approximated as I²·k·SE²/(1 − I²) "
@@ -83,8 +83,8 @@ class EffectSettings:
             "value within the rounding of the printed estimate, limits and p-value reconciles it with the "
             "recomputed one.",
             "Each result also gets the Ioannidis class its numbers allow (Fusar-Poli & Radua 2018): III with more "
-            "cases than the re-analysis threshold (the sheet's n_cases) and p < 10⁻³, IV with p < 0.05, ns "
-            "otherwise; Egger's test, excess significance, the largest study and leave-one-out need the studies, "
-            "so they are not assessable from a pooled result and classes I and II cannot be reached.",
+            "cases than the re-analysis threshold (the number of cases extracted for the result) and p < 10⁻³, "
+            "IV with p < 0.05, ns otherwise; Egger's test, excess significance, the largest study and leave-one-out "
+            "need the studies, so they are not assessable from a pooled result and classes I and II cannot be reached.",
         ]
         return lines

@@ -41,7 +41,7 @@ class OverlapSettings:
 
     def describe(self) -> list[str]:
         unit = {
-            "study": "a primary study (several reports of one study share one study_id)",
+            "study": "a primary study (several reports of one study count as one study)",
             "report": "a report (each publication counts on its own)",
         }[self.unit]
         ids = {

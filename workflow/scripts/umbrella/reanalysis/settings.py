@@ -102,11 +102,11 @@ class MetaSettings:
 
     def _effect_sizes_text(self) -> str:
         return (
-            "Study effect sizes: estimate with SE or CI at the row's ci_level (default 95 %; log scale for ratios); "
-            "2x2 counts as OR, RR or RD with 0.5 added to every cell of a study only when one of its cells is zero; "
-            "events and person-time as IRR (escalc IRR); correlations (R, Z) on Fisher's z with variance 1/(n − 3), "
-            "shown back as r; change scores, or pre/post means and SDs with a pre/post correlation of "
-            f"{self.pre_post_cor:g} unless the row gives pre_post_cor, as SMC (escalc SMCC per arm) or MC, "
+            "Study effect sizes: estimate with SE or CI at its stated confidence level (default 95 %; log scale for "
+            "ratios); 2x2 counts as OR, RR or RD with 0.5 added to every cell of a study only when one of its cells "
+            "is zero; events and person-time as IRR (escalc IRR); correlations (R, Z) on Fisher's z with variance "
+            "1/(n − 3), shown back as r; change scores, or pre/post means and SDs with a pre/post correlation of "
+            f"{self.pre_post_cor:g} unless a study gives its own, as SMC (escalc SMCC per arm) or MC, "
             "intervention minus control; means and SDs as MD, or as Hedges' "
             f"{SMD_VARIANCE_WORDS[self.smd_variance]}, J = Γ(m/2)/(√(m/2)·Γ((m − 1)/2)) the exact small-sample "
             "correction, m = n₁ + n₂ − 2. A Cohen's d (SMD) given with its SE or CI and both group sizes becomes "
@@ -169,7 +169,7 @@ class MetaSettings:
             "of bias (2 below 50 %, 1 below 75 % of the weight at low risk), inconsistency (the CINeMA rule on "
             f"the CI and prediction interval against equivalence ranges OR {g.eq_range_or[0]:g}–{g.eq_range_or[1]:g}"
             f" and g {g.eq_range_g[0]:g} to {g.eq_range_g[1]:g}; otherwise I² ≥ 30 % or 50 % with ≥ 10 % of studies "
-            "significant the other way), indirectness (the study_effects column; when absent: "
+            "significant the other way), indirectness (as extracted for each meta-analysis; when not extracted: "
             f"{g.missing_indirectness.replace('_', ' ')}), imprecision (CI spanning the null and a large effect, "
             "fewer than 394 or 64 cases or controls) and publication bias (Egger or excess-significance p ≤ 0.10); "
             f"missing inputs count as the worst case. Labels: {labels}. Differences are graded on the g scale, "

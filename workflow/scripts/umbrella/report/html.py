@@ -17,12 +17,14 @@ import pandas as pd
 
 from umbrella import __version__
 from umbrella.core.datasets import SHEETS, sha256_of, sheet_display
-from umbrella.core.registry import conditions, supplement_labels
+from umbrella.core.registry import conditions, figure_labels, part_labels, supplement_labels
 from umbrella.core.sheets import column_types, load_schema
 from umbrella.core.tables import atomic_open, output_dictionary, output_types, read_table
 from umbrella.core.vocabulary import FIGURE_ROWS, RATING_LABELS, RATINGS, REVIEW_TYPES, review_label
 from umbrella.reanalysis.grade import GRADE_LABELS
 from umbrella.reanalysis.settings import MetaSettings
+from umbrella.report import formatting
+from umbrella.report.formatting import MISSING
 from umbrella.report.section_contexts import (
     citation_matrix_context,
     effects_context,
@@ -53,7 +55,7 @@ def pct(part: float, whole: float | None) -> str | None:
     """``part`` as a percentage of ``whole`` with no decimals (``None`` when ``whole`` is unknown or 0)."""
     if not whole:
         return None
-    return f"{100 * part / whole:.0f} %"
+    return formatting.share(part, whole)
 
 
 def year_chart(by_year: pd.DataFrame, width: int = 640, height: int = 200) -> dict[str, Any] | None:
@@ -126,23 +128,35 @@ def build_context(
     gaps = extraction_gaps(reviews, present)
     quality = quality_context(config, tables, reviews)
     labels = dict(zip(reviews["review_id"], review_label(reviews), strict=True))
+    row_limit = int((config.get("scale") or {}).get("report_rows", 200))
     return {
         **overview_context(config, tables, present),
         "amstar_levels": RATING_LABELS,
         "amstar2": sheet_summary(tables, "amstar2"),
         "quality": quality,
+        "published_quality": published_quality(config, quality),
+        "p_style": (config.get("report") or {}).get("p_values", "threshold"),
+        "p_style_words": formatting.p_style_words((config.get("report") or {}).get("p_values", "threshold")),
         "figures": {},
         "provenance": None,
         "effects_sheet": sheet_summary(tables, "effects", "outcome_group"),
-        "effects": effects_context(config, tables, figure_dirs or {}),
+        "effects": _with_forest_labels(
+            effects_context(config, tables, figure_dirs or {}),
+            (figure_dirs or {}).get("forest", {}),
+            figure_labels(conditions(present, config.get("prisma"))).get("forest"),
+        ),
         "findings": findings_context(config, tables),
         "synthesis": synthesis_context(config, tables),
         "reanalysis": reanalysis_context(config, tables, labels),
         "overlap": overlap_context(config, tables, labels),
         "citation_matrix": citation_matrix_context(config, tables),
         "limitations": list(config.get("limitations") or []),
+        "extracted_words": extracted_words(present),
         "supplement": supplement_labels(conditions(present, config.get("prisma"))),
-        "row_limit": int((config.get("scale") or {}).get("report_rows", 200)),
+        "figure_labels": figure_labels(conditions(present, config.get("prisma"))),
+        "row_limit": row_limit,
+        # the rows of the characteristics table that the report shows, which review links point to
+        "review_anchors": {r: review_anchor(r) for r in tables["characteristics"]["review_id"].head(row_limit)},
         "ordinal_scales": [
             [RATING_LABELS[r] for r in (*RATINGS, "incomplete") if r in RATING_LABELS],
             list(GRADE_LABELS[MetaSettings.from_config(config.get("reanalysis")).grade.labels]),
@@ -151,6 +165,16 @@ def build_context(
         "gaps": gaps,
         "versions": _versions(),
     }
+
+
+def _with_forest_labels(effects: dict[str, Any], forests: Mapping[str, str], label: str | None) -> dict[str, Any]:
+    """Each outcome group's forest plot labelled as the supplement labels it: the parts S6a, S6b... of the
+    figure, in the order of the files' names (pages after the first belong to their first page)."""
+    firsts = [name.removesuffix(".svg") for name in forests if "-" not in name]
+    parts = part_labels(label, firsts) if label and firsts else {}
+    for group in effects.get("groups", []):
+        group["figure_label"] = parts.get(group["forest_name"].removesuffix(".svg"))
+    return effects
 
 
 def overview_context(config: Mapping, tables: Mapping[str, pd.DataFrame], present: Mapping) -> dict[str, Any]:
@@ -179,8 +203,18 @@ def overview_context(config: Mapping, tables: Mapping[str, pd.DataFrame], presen
         "type_labels": REVIEW_TYPES,
         "by_year": records(tables["reviews_by_year"]),
         "year_chart": year_chart(tables["reviews_by_year"]),
-        "characteristics": records(tables["characteristics"]),
+        "characteristics": _with_dois(records(tables["characteristics"]), reviews),
     }
+
+
+def _with_dois(rows: list[dict[str, Any]], reviews: pd.DataFrame) -> list[dict[str, Any]]:
+    """The characteristics rows, each with its review's DOI from the reviews sheet (``None`` when blank)."""
+    dois = {}
+    if "doi" in reviews:
+        dois = {k: v for k, v in zip(reviews["review_id"], reviews["doi"], strict=True) if isinstance(v, str) and v}
+    for row in rows:
+        row["doi"] = dois.get(row["review_id"])
+    return rows
 
 
 def _share_of_published(reviews: pd.DataFrame, published: Mapping | None) -> dict[str, Any] | None:
@@ -196,6 +230,43 @@ def _share_of_published(reviews: pd.DataFrame, published: Mapping | None) -> dic
         "n_with_primary_count": int(reviews["n_primary_studies"].notna().sum()),
         "source": published.get("source"),
     }
+
+
+def published_quality(config: Mapping, quality: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The overview's published AMSTAR-2 summary (config ``overview.published_quality``) beside the count from the
+    extraction, and a note saying why they differ when they do (``None`` when the overview states none)."""
+    stated = (config.get("overview") or {}).get("published_quality")
+    if not stated:
+        return None
+    n, of = int(stated["low_or_critically_low"]), int(stated["of"])
+    out: dict[str, Any] = {
+        "n": n,
+        "of": of,
+        "pct": formatting.share(n, of),
+        "source": stated.get("source"),
+        "extracted_n": quality.get("n_low"),
+        "extracted_of": quality.get("n_rated"),
+        "extracted_pct": formatting.share(quality.get("n_low"), quality.get("n_rated")),
+        "note": None,
+    }
+    if not quality.get("built") or (n, of) == (quality["n_low"], quality["n_rated"]):
+        return out
+    reasons = []
+    if quality["n_rated"] != of:
+        reasons.append(
+            f"the overview rated {formatting.count(of)} reviews, this extraction gives a rating for "
+            f"{formatting.count(quality['n_rated'])}"
+            + (f" ({formatting.count(quality['n_unrated'])} could not be rated)" if quality["n_unrated"] else "")
+        )
+    if quality["n_from_items"]:
+        reasons.append(
+            f"{formatting.count(quality['n_from_items'])} of the ratings here are derived from the item answers, "
+            "and may differ from the ratings the overview published"
+        )
+    if not reasons:
+        reasons.append("the same reviews are rated differently")
+    out["note"] = "The two counts differ: " + "; ".join(reasons) + "."
+    return out
 
 
 def sheet_summary(tables: Mapping[str, pd.DataFrame], name: str, group: str | None = None) -> dict[str, Any] | None:
@@ -219,17 +290,41 @@ GAP_COLUMNS: list[tuple[str, str]] = [
 ]
 
 
+#: What each sheet holds, in words for the report.
+SHEET_WORDS: dict[str, str] = {
+    "reviews": "characteristics of the included reviews",
+    "amstar2": "answers to the AMSTAR-2 items",
+    "effects": "pooled results of the reviews",
+    "studies": "the primary studies of each review",
+    "citation_matrix": "the primary studies of each review (citation matrix)",
+    "study_effects": "study-level data of the meta-analyses",
+    "implementation": "implementation findings",
+    "experiences": "findings on experiences",
+}
+
+
+def extracted_words(present: Mapping) -> str:
+    """What was extracted, in words, in the order of the sheets ("characteristics of the included reviews,
+    pooled results of the reviews and implementation findings")."""
+    words = [SHEET_WORDS[name] for name in SHEETS if name in present]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
 def extraction_gaps(reviews: pd.DataFrame, present: Mapping) -> list[str]:
-    """What the extraction lacks, in sentences: reviews with blank key columns, and the sheets not provided."""
+    """What the extraction lacks, in sentences: reviews with blank key columns, and the data not extracted."""
     gaps = []
     for column, words in GAP_COLUMNS:
         n = int(reviews[column].isna().sum())
         if n:
-            gaps.append(f"{n} of {len(reviews)} reviews have no {words} in the sheets.")
+            gaps.append(f"{n:,} of {len(reviews):,} reviews have no {words} extracted.")
     alternatives = {"studies": "citation_matrix", "citation_matrix": "studies"}
-    absent = [name for name in SHEETS[1:] if name not in present and alternatives.get(name) not in present]
+    absent = [
+        SHEET_WORDS[name]
+        for name in SHEETS[1:]
+        if name not in present and alternatives.get(name) not in present and name != "citation_matrix"
+    ]
     if absent:
-        gaps.append("Sheets not provided: " + ", ".join(absent) + ".")
+        gaps.append("Not extracted: " + "; ".join(absent) + ".")
     return gaps
 
 
@@ -259,10 +354,17 @@ def render(context: Mapping[str, Any], template: str | Path, css: str | Path) ->
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["num"] = _num
+    p_style = context.get("p_style", "threshold")
+    env.filters["num"] = formatting.count
+    env.filters["number"] = formatting.number
+    env.filters["percent"] = formatting.percent
+    env.filters["pval"] = lambda value, missing=MISSING: formatting.p_value(value, p_style, missing)
+    env.filters["minus"] = formatting.minus
     env.filters["first_ids"] = first_ids
-    env.filters["pval"] = p_text
-    env.filters["minus"] = lambda text: str(text).replace("-", "\u2212")
+    anchors = context.get("review_anchors") or {}
+    env.filters["review_link"] = lambda text, review_id: review_link(text, review_id, anchors)
+    env.filters["review_links"] = lambda ids, limit=20: review_links(ids, anchors, limit)
+    env.filters["doi_url"] = doi_url
     return env.get_template(template.name).render(**context, css=style_sheet(css))
 
 
@@ -272,35 +374,6 @@ def style_sheet(css: str | Path) -> Any:
     from markupsafe import Markup
 
     return Markup(Path(css).read_text(encoding="utf-8").replace("</", "<\\/"))
-
-
-_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-
-
-def p_text(value: Any, missing: str = "\u2013") -> str:
-    """A p-value for readers: two decimals from 0.01, three from 0.001, below that as a × 10⁻ⁿ (never 0.00)."""
-    if value is None or (isinstance(value, float) and not np.isfinite(value)):
-        return missing
-    p = float(value)
-    if p >= 0.01:
-        return f"{p:.2f}"
-    if p >= 0.001:
-        return f"{p:.3f}"
-    if p == 0:
-        return "< 10\u207b\u00b3\u2070\u2070"
-    mantissa, exponent = f"{p:.1e}".split("e")
-    return f"{mantissa} \u00d7 10{str(int(exponent)).translate(_SUPERSCRIPT)}"
-
-
-def _num(value: Any, missing: str = "\u2013") -> str:
-    """Numbers with thousands separators; blanks as an en dash."""
-    if value is None:
-        return missing
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        return f"{value:,.2f}"
-    return str(value)
 
 
 def sheet_manifest(sheets: Mapping[str, str | Path], tables: Mapping[str, pd.DataFrame]) -> dict:
@@ -339,6 +412,42 @@ def first_ids(text: str | None, limit: int = 20) -> str | None:
     if len(ids) <= limit:
         return text
     return ";".join(ids[:limit]) + f"; … and {len(ids) - limit:,} more"
+
+
+def review_anchor(review_id: str) -> str:
+    """The id of a review's row in the characteristics table (review ids hold only letters, digits, ``_``, ``.``
+    and ``-``, so they are valid in an id and a URL fragment as they are)."""
+    return f"review-{review_id}"
+
+
+def review_link(text: Any, review_id: Any, anchors: Mapping[str, str]) -> Any:
+    """``text`` (escaped) as a link to the review's row in the characteristics table; plain text when the row is
+    not in the report (beyond ``scale.report_rows``) or the review is not known."""
+    from markupsafe import Markup, escape
+
+    shown = escape(MISSING if text is None else text)
+    anchor = anchors.get(str(review_id)) if review_id is not None else None
+    return Markup(f'<a class="review" href="#{escape(anchor)}">{shown}</a>') if anchor else shown
+
+
+def review_links(ids: Any, anchors: Mapping[str, str], limit: int = 20) -> Any:
+    """A ``;``-separated list of review ids as links to their rows, the first ``limit`` of them and how many more
+    (an en dash when there is none)."""
+    from markupsafe import Markup, escape
+
+    listed = [i for i in str(ids or "").split(";") if i]
+    if not listed:
+        return MISSING
+    links = [review_link(i, i, anchors) for i in listed[:limit]]
+    more = f"; … and {len(listed) - limit:,} more" if len(listed) > limit else ""
+    return Markup(", ").join(links) + escape(more)
+
+
+def doi_url(doi: Any) -> str:
+    """The https://doi.org/ address of a DOI, percent-encoded (the template escapes it again as an attribute)."""
+    from urllib.parse import quote
+
+    return "https://doi.org/" + quote(str(doi).strip(), safe="/:;()._-")
 
 
 def svg_data_uri(path: str | Path) -> str:

@@ -21,6 +21,15 @@ from umbrella.quality.rating import RatingRule
 from umbrella.reanalysis.evidence import IOANNIDIS_CLASSES, PERSONALISED_CLASSES, criteria_table
 from umbrella.reanalysis.grade import GRADE_DOMAINS, GRADE_LABELS
 from umbrella.reanalysis.settings import MetaSettings
+from umbrella.report import formatting
+
+#: The flags of a pooled result as the report names them (the tables keep their keys).
+FLAG_LABELS = {
+    "incomplete": "incomplete",
+    "p_mismatch": "p differs",
+    "ci_asymmetric": "asymmetric CI",
+    "no_favours": "direction unknown",
+}
 
 
 def records(df: pd.DataFrame) -> list[dict[str, Any]]:
@@ -82,11 +91,11 @@ def quality_context(config: Mapping, tables: Mapping[str, pd.DataFrame], reviews
     return out
 
 
-def _fmt_num(x: float | None, measure: str | None = None) -> str:
-    if x is None:
-        return "\u2013"
-    text = f"{x:.2f}" if abs(x) < 100 else f"{x:,.0f}"
-    return text.replace("-", "\u2212")
+def _fmt_num(x: float | None) -> str:
+    """An estimate or limit: two decimals below 100, none from 100 (with thousands separators)."""
+    if formatting.missing_value(x):
+        return formatting.MISSING
+    return formatting.number(x, 2 if abs(x) < 100 else 0)
 
 
 def effect_text(row: Mapping[str, Any]) -> str:
@@ -128,7 +137,7 @@ def effects_context(
     groups = []
     for group, g in rows.groupby("outcome_group", sort=True):
         results = _effect_rows(g)
-        flags = sorted({f for r in results for f in r["flag_list"]})
+        flags = sorted({f for f in ";".join(g["flags"].fillna("")).split(";") if f})
         summ = summary[summary["outcome_group"] == group]
         groups.append(
             {
@@ -137,13 +146,17 @@ def effects_context(
                 "summary": records(summ[summ["scope"] == "outcome_group"])[0],
                 "outcomes": records(summ[summ["scope"] == "outcome"]),
                 "forest": forests.get(names[group]),
+                "forest_name": names[group],
                 "forest_pages": 1 + sum(k.startswith(names[group].removesuffix(".svg") + "-") for k in forests),
                 "overlap": overlap_by_group.get(group),
-                "flags": [(f, FLAG_WORDS.get(f, f)) for f in flags],
+                "flags": [(FLAG_LABELS.get(f, f), FLAG_WORDS.get(f, f)) for f in flags],
             }
         )
+    review_of_effect = dict(zip(rows["effect_id"], rows["review_id"], strict=True))
     for group in groups:
         group["summary"]["best_text"] = _best_text(group["summary"])
+        for summ in (group["summary"], *group["outcomes"]):
+            summ["best_review_id"] = review_of_effect.get(summ.get("best_effect_id"))
     out.update(
         {
             "groups": groups,
@@ -160,7 +173,7 @@ def _effect_rows(results: pd.DataFrame) -> list[dict[str, Any]]:
     rows = records(results.sort_values(["outcome", "timepoint", "review", "effect_id"], na_position="last"))
     for r in rows:
         r["effect_text"] = effect_text(r)
-        r["flag_list"] = [f for f in (r.get("flags") or "").split(";") if f]
+        r["flag_list"] = [FLAG_LABELS.get(f, f) for f in (r.get("flags") or "").split(";") if f]
     return rows
 
 
@@ -258,9 +271,6 @@ def synthesis_context(config: Mapping, tables: Mapping[str, pd.DataFrame]) -> di
         out[name] = None if table is None else records(table)
     for row in out["questions"] or []:
         row["review_ids"] = (row["review_ids"] or "").replace(";", ", ")
-    for name in ("implementation", "experiences"):
-        for row in out[name] or []:
-            row["review_ids"] = (row["review_ids"] or "").replace(";", ", ")
     if out["implementation"] is not None:
         domains_seen = {r["domain"] for r in out["implementation"]}
         out["domains_without_rows"] = [label for key, label in framework["domains"].items() if key not in domains_seen]

@@ -51,6 +51,10 @@ ZIP_LEVEL = 4  # deflate level of supplement.zip and the workbook: the fastest o
 STORED = (".xlsx", ".png")  # compressed already: stored in supplement.zip as they are
 
 
+#: How the data dictionary describes a column that a tidy sheet carries beyond its schema (the user's own).
+EXTRA_COLUMN = "Extra column of the extraction sheet, carried through unchanged."
+
+
 @dataclass(frozen=True)
 class TableSpec:
     """One supplementary table: its label (S1, S4b...), file stem, title, and the dictionary entry it uses."""
@@ -119,8 +123,14 @@ def neutralise(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def columns_of(spec: TableSpec, table: pd.DataFrame, outputs: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Every column of a supplementary table: name, type, unit, allowed values, description."""
-    if spec.source in SHEETS:
+    """Every column of a supplementary table: name, type, unit, allowed values, description.
+
+    A table the registry describes column by column takes its columns from there (the implementation and
+    experiences tables share their names with the sheets they summarise, but are tables of their own); a tidy
+    sheet takes them from the sheet's schema, and its extra columns are described as such."""
+    if spec.source in outputs and "columns" in outputs[spec.source] and spec.source != "characteristics":
+        known = outputs[spec.source]["columns"]
+    elif spec.source in SHEETS:
         props = load_schema(spec.source)["properties"]
         known = {
             c: {
@@ -146,10 +156,7 @@ def columns_of(spec: TableSpec, table: pd.DataFrame, outputs: Mapping[str, Any])
     for col in table.columns:
         entry = known.get(col, per_review)
         if entry is None:
-            entry = {
-                "type": "string",
-                "description": "Extra column of the extraction sheet, carried through unchanged.",
-            }
+            entry = {"type": "string", "description": EXTRA_COLUMN}
         out.append(
             {
                 "name": col,
@@ -558,12 +565,34 @@ def build_supplement(
     folder: str | Path,
     zip_path: str | Path,
     workbook_cells: int = WORKBOOK_CELLS,
+    figure_labels: Mapping[str, tuple[str, str]] | None = None,
 ) -> list[Path]:
     """Write the supplement into ``folder`` and its zip; returns the files written (in manifest order, each
-    once). Tables with more than ``workbook_cells`` cells are in their CSV file only (see :func:`write_xlsx`)."""
+    once). Tables with more than ``workbook_cells`` cells are in their CSV file only (see :func:`write_xlsx`).
+
+    The folder is replaced as a whole (nothing of an earlier run stays in it) and holds exactly the files listed
+    in its manifest; if writing fails, no folder is left. The workflow declares the folder by its manifest
+    rather than as a directory output, so that Snakemake puts no marker file of its own into it."""
     folder = Path(folder)
     if folder.exists():
         shutil.rmtree(folder)
+    try:
+        return _build_supplement(specs, figures, provenance, title, folder, zip_path, workbook_cells, figure_labels)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def _build_supplement(
+    specs: Sequence[tuple[TableSpec, str | Path]],
+    figures: Sequence[str | Path],
+    provenance: str | Path,
+    title: str,
+    folder: Path,
+    zip_path: str | Path,
+    workbook_cells: int,
+    figure_labels: Mapping[str, tuple[str, str]] | None,
+) -> list[Path]:
     (folder / "tables").mkdir(parents=True)
     (folder / "figures").mkdir()
     tables = write_tables(specs, folder, workbook_cells)
@@ -584,7 +613,8 @@ def build_supplement(
     package = datapackage(entries + [(TableSpec("data", "dictionary", "Data dictionary", ""), "data_dictionary.csv",
                                       _dictionary_columns())], title)  # fmt: skip
     written.append(_write_text(folder / "datapackage.json", json.dumps(package, indent=2, ensure_ascii=False) + "\n"))
-    written.append(_write_text(folder / "README.md", readme(title, entries, figures, rows, places, workbook_cells)))
+    text = readme(title, entries, figures, rows, places, workbook_cells, figure_labels)
+    written.append(_write_text(folder / "README.md", text))
     written = list(dict.fromkeys(written))  # a figure listed twice is copied, listed and zipped once
     manifest = "".join(f"{sha256_of(p)}  {p.relative_to(folder).as_posix()}\n" for p in written)
     written.append(_write_text(folder / "MANIFEST.sha256", manifest))
@@ -726,9 +756,11 @@ def readme(
     rows: Mapping[str, int],
     places: Mapping[str, str] | None = None,
     workbook_cells: int = WORKBOOK_CELLS,
+    figure_labels: Mapping[str, tuple[str, str]] | None = None,
 ) -> str:
     """The supplement's README. ``places`` (CSV path -> where the table is in the workbook) is given when the
-    workbook leaves a table out, splits one or cuts text: the table list then says where each table is."""
+    workbook leaves a table out, splits one or cuts text: the table list then says where each table is.
+    ``figure_labels`` (file stem -> label and caption) numbers the figures as the report does ("Figure S6a")."""
     workbook = "and a sheet of `supplement.xlsx`."
     if places is not None:
         workbook = (
@@ -760,7 +792,16 @@ def readme(
             line += f" {places.get(relpath, '')} |"
         lines.append(line)
     lines += ["", "## Figures", "", "Each figure as SVG (vector, for the paper) and PNG at 300 dpi, in `figures/`:", ""]
-    lines += [f"- `figures/{Path(f).stem}.svg`, `figures/{Path(f).stem}.png`" for f in figures]
+    labels, said = figure_labels or {}, None
+    for f in figures:
+        files = f"`figures/{Path(f).stem}.svg`, `figures/{Path(f).stem}.png`"
+        label, caption = labels.get(Path(f).stem, (None, None))
+        if not label:
+            lines.append(f"- {files}")
+            continue
+        # the parts and pages of one figure share its caption: it is given once, with the first
+        lines.append(f"- Figure {label}: {files}" if caption == said else f"- Figure {label}: {caption} {files}")
+        said = caption
     lines += [
         "",
         "## Checking the files",
