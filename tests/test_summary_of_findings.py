@@ -250,7 +250,7 @@ def test_subsection_escapes_caps_and_says_what_is_left_out(tmp_path: Path) -> No
     html = render_subsection(tmp_path, row_limit=2)
     body = html.split("</style>", 1)[-1]
     assert "<script>" not in body and "&lt;script&gt;" not in body  # the outcome is past the first two rows
-    assert "Below: the first 2 of 5 rows (the whole table is S5c in the supplement)" in body
+    assert "Below: the first 2 of 5 rows (the whole table is Table S5c in the supplement)" in body
     assert body.count('<th scope="row">') == 2
     assert "1 re-analysed meta-analysis matches no outcome" in body
     full = render_subsection(tmp_path, row_limit=200).split("</style>", 1)[-1]

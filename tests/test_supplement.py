@@ -74,7 +74,7 @@ def test_every_column_is_described_with_its_true_type(run: Path) -> None:
     each column's type holds for its values: the workbook stores integers and numbers as numbers, not text."""
     from openpyxl import load_workbook
 
-    folder = run / "reports/supplement"
+    folder = run / "reports/simulated/supplement"
     dictionary = pd.read_csv(folder / "data_dictionary.csv", keep_default_na=False, dtype=str)
     assert not (dictionary["description"] == EXTRA_COLUMN).any(), dictionary.loc[
         dictionary["description"] == EXTRA_COLUMN, ["table", "column"]
@@ -111,10 +111,10 @@ def test_every_column_is_described_with_its_true_type(run: Path) -> None:
 
 @pytest.mark.e2e
 def test_no_snakemake_marker_in_the_supplement(run: Path) -> None:
-    folder = run / "reports/supplement"
+    folder = run / "reports/simulated/supplement"
     assert not (folder / ".snakemake_timestamp").exists()
     listed = (folder / "MANIFEST.sha256").read_text(encoding="utf-8") + (folder / "README.md").read_text()
-    with zipfile.ZipFile(run / "reports/supplement.zip") as z:
+    with zipfile.ZipFile(run / "reports/simulated/supplement.zip") as z:
         assert not any(name.rsplit("/", 1)[-1].startswith(".") for name in z.namelist())
     assert ".snakemake" not in listed
 

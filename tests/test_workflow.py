@@ -255,7 +255,7 @@ def test_default_run_shows_the_published_quality_summary_beside_the_extracted_on
 
 
 def test_simulated_report_links_reviews_numbers_tables_and_figures_and_prints_numbers(simulated_run: Path) -> None:
-    html = (simulated_run / "reports/umbrella_review.html").read_text(encoding="utf-8")
+    html = (simulated_run / "reports/simulated/umbrella_review.html").read_text(encoding="utf-8")
     targets = set(re.findall(r'<tr id="(review-[^"]+)">', html))
     links = re.findall(r'<a class="review" href="#(review-[^"]+)">', html)
     assert len(targets) == 35 and set(links) == targets  # every review is linked to, and every link has its row
@@ -263,7 +263,7 @@ def test_simulated_report_links_reviews_numbers_tables_and_figures_and_prints_nu
     assert implementation.count('<a class="review" href="#review-') >= 50
     assert html.count('href="https://doi.org/10.5555/sim.') == 35
     # tables and figures carry the numbers of the supplement
-    supplement = simulated_run / "reports/supplement"
+    supplement = simulated_run / "reports/simulated/supplement"
     tables = {p.name.split("_", 1)[0] for p in (supplement / "tables").glob("*.csv")}
     numbered = set(re.findall(r"Table (S\d+[a-z]?)\. ", html))
     assert numbered and numbered <= tables and {"S1", "S3a", "S6a", "S7", "S8"} <= numbered

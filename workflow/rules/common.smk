@@ -118,7 +118,7 @@ SUPPLEMENT_TABLES = supplement_tables(FLAGS, NAME)
 SUPPLEMENT_FIGURES = [o.path for o in OUTPUTS.values() if o.kind == "figure" and not o.directory]
 SUPPLEMENT_FOLDERS = [o.path for o in OUTPUTS.values() if o.kind == "figure" and o.directory]
 # Each figure's supplement label, caption, path and whether it is a folder of files (its parts S6a, S6b...).
-FIGURE_LABELS = [[label, o.caption, o.path, o.directory] for o, label in supplement_figures(FLAGS)]
+FIGURE_LABELS = [[label, o.caption, o.path, o.directory] for o, label in supplement_figures(FLAGS, NAME)]
 
 
 def memory(base_mb, per_input_mb):
