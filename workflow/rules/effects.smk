@@ -44,3 +44,26 @@ rule reanalyse_studies:
         ENV
     script:
         "../scripts/reanalyse_studies.py"
+
+
+rule detail_meta_analyses:
+    input:
+        pooled="results/effects/pooled.csv",
+        study_effect_sizes="results/effects/study_effect_sizes.csv",
+        reviews="results/extract/reviews.csv",
+    output:
+        **declared("detail_meta_analyses"),
+    params:
+        settings=config["reanalysis"],
+    benchmark:
+        "logs/benchmarks/detail_meta_analyses.tsv"
+    threads: parallel_when_large("study_effects")
+    resources:
+        mem_mb=memory(1000, 20),
+        runtime=minutes(30),
+    log:
+        "logs/detail_meta_analyses.log",
+    conda:
+        ENV
+    script:
+        "../scripts/detail_meta_analyses.py"

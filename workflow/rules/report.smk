@@ -2,6 +2,7 @@ rule render_report:
     input:
         unpack(report_inputs),
         template=source("../templates/report.html.j2"),
+        template_detail=source("../templates/meta_analysis_detail.html.j2"),
         css=source("../templates/report.css"),
     output:
         html=report(

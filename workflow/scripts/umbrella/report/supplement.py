@@ -689,10 +689,13 @@ def data_dictionary(entries: Sequence[tuple[TableSpec, str, list[dict[str, Any]]
 
 
 def copy_figures(figures: Sequence[str | Path], folder: Path) -> list[Path]:
-    """Each figure's SVG and its PNG beside it, copied into ``folder``; returns the copies."""
+    """Each figure's SVG and its PNG beside it (where one was drawn), copied into ``folder``; returns the
+    copies."""
     copies = []
     for figure in figures:
         for source in (Path(figure), Path(figure).with_suffix(".png")):
+            if source.suffix == ".png" and not source.exists():
+                continue
             target = folder / source.name
             shutil.copyfile(source, target)
             copies.append(target)
@@ -757,8 +760,19 @@ def readme(
         if places is not None:
             line += f" {places.get(relpath, '')} |"
         lines.append(line)
-    lines += ["", "## Figures", "", "Each figure as SVG (vector, for the paper) and PNG at 300 dpi, in `figures/`:", ""]
-    lines += [f"- `figures/{Path(f).stem}.svg`, `figures/{Path(f).stem}.png`" for f in figures]
+    lines += [
+        "",
+        "## Figures",
+        "",
+        "Each figure as SVG (vector, for the paper) and PNG at 300 dpi, in `figures/`; the three figures of each "
+        "re-analysed meta-analysis (`ma_...`) as SVG only:",
+        "",
+    ]
+    lines += [
+        f"- `figures/{Path(f).stem}.svg`"
+        + (f", `figures/{Path(f).stem}.png`" if Path(f).with_suffix(".png").exists() else "")
+        for f in figures
+    ]
     lines += [
         "",
         "## Checking the files",
