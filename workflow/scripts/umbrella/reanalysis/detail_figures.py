@@ -236,7 +236,7 @@ def _row_axes(n_rows: float, top_rows: float, bottom_rows: float) -> tuple[Figur
 def _put(ax, x: float, y: float, s: str, **kw) -> None:
     """Text at figure fraction ``x`` and data row ``y``, centred vertically."""
     transform = blended_transform_factory(ax.figure.transFigure, ax.transData)
-    ax.text(x, y, s, transform=transform, va="center", clip_on=False, **kw)
+    ax.text(x, y, s, transform=transform, va="center", clip_on=False, parse_math=False, **kw)
 
 
 def _title(ax, fs: FigureSet, y: float, what: str) -> None:
@@ -379,7 +379,7 @@ def funnel_figure(fs: FigureSet) -> Figure:
     of = {"ratio": " of the log ratio", "r": " of Fisher's z"}.get(fs.scale, "")
     ax.set_ylabel(f"Standard error{of}", fontsize=8)
     ax.tick_params(axis="y", labelsize=7.5)
-    ax.set_title(f"{fs.outcome} \u2014 {fs.review}\nFunnel plot, k = {fs.k}", loc="left", fontsize=9)
+    ax.set_title(f"{fs.outcome} \u2014 {fs.review}\nFunnel plot, k = {fs.k}", loc="left", fontsize=9, parse_math=False)
     ax.legend(
         handles=[
             Line2D([], [], linestyle="", marker="o", markersize=5, markerfacecolor="white", markeredgecolor="black",
