@@ -1,6 +1,8 @@
 """Each re-analysed meta-analysis in detail: leave-one-out against metafor, Egger's line in the funnel plot, the
 figure files and their names, their bytes on a rerun, and the report's collapsible blocks up to the cap."""
 
+# ruff: noqa: E501 (metafor's rows are kept as R printed them)
+
 from __future__ import annotations
 
 import re
