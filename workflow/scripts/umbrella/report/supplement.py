@@ -760,18 +760,18 @@ def readme(
         if places is not None:
             line += f" {places.get(relpath, '')} |"
         lines.append(line)
+    with_png = [Path(f).with_suffix(".png").exists() for f in figures]
+    svg_only = "" if all(with_png) else "; the three figures of each re-analysed meta-analysis (`ma_...`) as SVG only"
     lines += [
         "",
         "## Figures",
         "",
-        "Each figure as SVG (vector, for the paper) and PNG at 300 dpi, in `figures/`; the three figures of each "
-        "re-analysed meta-analysis (`ma_...`) as SVG only:",
+        f"Each figure as SVG (vector, for the paper) and PNG at 300 dpi, in `figures/`{svg_only}:",
         "",
     ]
     lines += [
-        f"- `figures/{Path(f).stem}.svg`"
-        + (f", `figures/{Path(f).stem}.png`" if Path(f).with_suffix(".png").exists() else "")
-        for f in figures
+        f"- `figures/{Path(f).stem}.svg`" + (f", `figures/{Path(f).stem}.png`" if png else "")
+        for f, png in zip(figures, with_png, strict=True)
     ]
     lines += [
         "",
