@@ -408,7 +408,8 @@ def leave_one_out_figure(fs: FigureSet) -> Figure:
     way round, is drawn as an open diamond in another colour."""
     k, f, loo = fs.k, fs.fit, fs.loo
     fig, ax = _row_axes(max(k, 1), 3.4, 1.9)
-    _title(ax, fs, -3.0, f"Leave-one-out: the meta-analysis without each of its {k} studies")
+    what = f"the meta-analysis without each of its {k} studies" if k > 1 else "a single study"
+    _title(ax, fs, -3.0, f"Leave-one-out: {what}")
     for x, s, ha in [(COL_LABEL, "Study left out", "left"), (COL_WEIGHT, "I\u00b2", "right"),
                      (COL_EFFECT, "Estimate [95% CI]", "left")]:  # fmt: skip
         _put(ax, x, -1.0, s, ha=ha, fontsize=7.5, fontweight="bold")
