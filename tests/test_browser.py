@@ -53,6 +53,7 @@ def simulated(simulated_run: Path) -> Path:
 
 def test_report_renders_without_errors_and_every_figure_has_a_size(browser, simulated: Path, tmp_path: Path) -> None:
     page, problems = open_report(browser, simulated)
+    page.eval_on_selector_all("details", "blocks => blocks.forEach(d => { d.open = true; })")  # folded figures too
     sizes = page.eval_on_selector_all(
         "img", "imgs => imgs.map(i => [i.naturalWidth, i.naturalHeight, i.getBoundingClientRect().width])"
     )

@@ -61,7 +61,7 @@ def test_editing_one_effect_row_plans_only_the_jobs_that_depend_on_it(simulated_
     for rule in ("extract_sheet", "summarise_effects", "compute_overlap", "reanalyse_studies", "record_provenance",
                  "render_report", "assemble_supplement"):  # fmt: skip
         assert rule in planned, rule
-    for rule in ("extract_reviews", "rate_amstar2", "synthesise_findings"):
+    for rule in ("extract_reviews", "rate_amstar2", "detail_meta_analyses", "synthesise_findings"):
         assert rule not in planned, rule
 
 

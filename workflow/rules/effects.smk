@@ -74,3 +74,26 @@ if "table_summary_of_findings" in OUTPUTS:
             ENV
         script:
             "../scripts/tabulate_findings.py"
+
+
+rule detail_meta_analyses:
+    input:
+        pooled=out("results/effects/pooled.csv"),
+        study_effect_sizes=out("results/effects/study_effect_sizes.csv"),
+        reviews=out("results/extract/reviews.csv"),
+    output:
+        **declared("detail_meta_analyses"),
+    params:
+        settings=config["reanalysis"],
+    benchmark:
+        out("logs/benchmarks/detail_meta_analyses.tsv")
+    threads: parallel_when_large("study_effects")
+    resources:
+        mem_mb=memory(1000, 20),
+        runtime=minutes(30),
+    log:
+        out("logs/detail_meta_analyses.log"),
+    conda:
+        ENV
+    script:
+        "../scripts/detail_meta_analyses.py"

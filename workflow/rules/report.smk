@@ -4,6 +4,7 @@ rule render_report:
         template=source("../templates/report.html.j2"),
         template_matrix=source("../templates/citation_matrix.html.j2"),
         template_sof=source("../templates/summary_of_findings.html.j2"),
+        template_detail=source("../templates/meta_analysis_detail.html.j2"),
         css=source("../templates/report.css"),
     output:
         html=report(

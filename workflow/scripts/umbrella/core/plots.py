@@ -53,13 +53,17 @@ def figure(width: float, height: float) -> tuple[plt.Figure, plt.Axes]:
 PNG_DPI = 300
 
 
-def save_svg(fig: plt.Figure, path: str | Path) -> None:
-    """Write ``fig`` as SVG and, beside it, as a 300-dpi PNG (for slides and journals), both with bytes that
-    depend only on the content (fixed hash salt, no date or software stamp), then close it."""
+def save_svg(fig: plt.Figure, path: str | Path, png: bool = True) -> None:
+    """Write ``fig`` as SVG and, beside it unless ``png`` is false, as a 300-dpi PNG (for slides and journals),
+    both with bytes that depend only on the content (fixed hash salt, no date or software stamp), then close it.
+    The PNG costs about twice the SVG's time, so figures drawn by the thousand leave it out."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, format="svg", metadata={"Date": None}, bbox_inches="tight")
-    fig.savefig(path.with_suffix(".png"), format="png", dpi=PNG_DPI, metadata={"Software": None}, bbox_inches="tight")
+    if png:
+        fig.savefig(
+            path.with_suffix(".png"), format="png", dpi=PNG_DPI, metadata={"Software": None}, bbox_inches="tight"
+        )
     plt.close(fig)
 
 

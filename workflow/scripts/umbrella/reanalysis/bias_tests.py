@@ -13,9 +13,10 @@ from scipy import special, stats
 from umbrella.reanalysis.model import Padded
 
 
-def egger(p: Padded) -> tuple[np.ndarray, np.ndarray]:
-    """Egger's test: t and two-sided p of the slope on SE in the weighted regression of y on SE (weights
-    1/SE²; df k − 2); NaN below k = 3."""
+def egger_regression(p: Padded) -> dict[str, np.ndarray]:
+    """Egger's regression of every outcome: the weighted least-squares line y = intercept + slope·SE (weights
+    1/SE²), as metafor's ``regtest(model = "lm")`` fits it, and the t and two-sided p of its slope (df k − 2),
+    NaN below k = 3. The funnel plots draw this line."""
     se = np.sqrt(p.v)
     w = np.where(p.mask, 1 / p.v, 0.0)
     sw = w.sum(axis=1)
@@ -32,7 +33,14 @@ def egger(p: Padded) -> tuple[np.ndarray, np.ndarray]:
         t = slope / np.sqrt(sigma2 / sxx)
         pval = 2 * stats.t.sf(np.abs(t), np.where(df >= 1, df, 1))
     ok = p.k >= 3
-    return np.where(ok, t, np.nan), np.where(ok, pval, np.nan)
+    return {"intercept": intercept, "slope": slope, "t": np.where(ok, t, np.nan), "p": np.where(ok, pval, np.nan)}
+
+
+def egger(p: Padded) -> tuple[np.ndarray, np.ndarray]:
+    """Egger's test: t and two-sided p of the slope on SE in the weighted regression of y on SE (weights
+    1/SE²; df k − 2); NaN below k = 3."""
+    line = egger_regression(p)
+    return line["t"], line["p"]
 
 
 ESB_METHODS = ("TESSPSST", "TESS", "PSST")

@@ -200,8 +200,10 @@ def fit(p: Padded, settings: MetaSettings) -> dict[str, np.ndarray]:
     }
 
 
-def leave_one_out(p: Padded, settings: MetaSettings) -> tuple[np.ndarray, np.ndarray]:
-    """The fits without each study: the largest p and the estimates (outcomes x studies, NaN where none)."""
+def leave_one_out_fits(p: Padded, settings: MetaSettings) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Every fit without one study (metafor's ``leave1out``), all outcomes in one pass: the mask of the fits
+    made (outcomes x studies: a study there, and k ≥ 2) and each column of :func:`fit` in the same layout,
+    NaN where no fit was made. Cell [i, j] is outcome i without its study in column j."""
     g, width = p.y.shape
     rows = np.repeat(np.arange(g), width)
     drop = np.tile(np.arange(width), g)
@@ -209,8 +211,15 @@ def leave_one_out(p: Padded, settings: MetaSettings) -> tuple[np.ndarray, np.nda
     valid = p.mask[rows, drop] & (p.k[rows] >= 2)
     expanded = Padded(p.y[rows], p.v[rows], keep & valid[:, None])
     res = fit(expanded, settings)
-    pvals = np.where(valid, res["p_value"], np.nan).reshape(g, width)
-    estimates = np.where(valid, res["estimate"], np.nan).reshape(g, width)
+    return valid.reshape(g, width), {
+        key: np.where(valid, value, np.nan).reshape(g, width) for key, value in res.items()
+    }
+
+
+def leave_one_out(p: Padded, settings: MetaSettings) -> tuple[np.ndarray, np.ndarray]:
+    """The fits without each study: the largest p and the estimates (outcomes x studies, NaN where none)."""
+    _, res = leave_one_out_fits(p, settings)
+    pvals, estimates = res["p_value"], res["estimate"]
     with np.errstate(invalid="ignore"):
         jk = np.where(
             np.isfinite(pvals).any(axis=1), np.nanmax(np.where(np.isfinite(pvals), pvals, -1.0), axis=1), np.nan

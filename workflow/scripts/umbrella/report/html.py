@@ -29,6 +29,7 @@ from umbrella.report.section_contexts import (
     citation_matrix_context,
     effects_context,
     findings_context,
+    meta_analysis_detail_context,
     overlap_context,
     quality_context,
     reanalysis_context,
@@ -148,6 +149,9 @@ def build_context(
         "findings": findings_context(config, tables),
         "synthesis": synthesis_context(config, tables),
         "reanalysis": reanalysis_context(config, tables, labels),
+        "meta_analysis_detail": meta_analysis_detail_context(
+            config, tables, labels, (figure_dirs or {}).get("meta_analysis_detail", {})
+        ),
         "overlap": overlap_context(config, tables, labels),
         "citation_matrix": citation_matrix_context(config, tables),
         "limitations": list(config.get("limitations") or []),
@@ -456,6 +460,25 @@ def svg_data_uri(path: str | Path) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(Path(path).read_bytes()).decode("ascii")
 
 
+class FigureFolder(Mapping[str, str]):
+    """A folder of SVG figures as file name -> ``data:`` URI, each file read only when the report asks for it (a
+    folder may hold thousands). Only the first page of a figure split over pages is shown (``""`` for the pages
+    named ``-2``, ``-3``...); the others are in the supplement."""
+
+    def __init__(self, folder: str | Path) -> None:
+        self._paths = {p.name: p for p in sorted(Path(folder).glob("*.svg"))}
+
+    def __getitem__(self, name: str) -> str:
+        path = self._paths[name]
+        return "" if "-" in path.stem else svg_data_uri(path)
+
+    def __iter__(self):
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+
 def render_report(
     config: Mapping,
     sheets: Mapping[str, str | Path],
@@ -470,11 +493,7 @@ def render_report(
     """Read the tables (name -> path), hash the raw sheets (name -> path), embed the figures (name -> SVG
     path, and name -> folder of SVGs), render the report and write it atomically."""
     frames = {name: read_table(path, _types(name, path)) for name, path in tables.items()}
-    # Only the first page of a figure split over pages is shown; the others are in the supplement.
-    dirs = {
-        name: {p.name: svg_data_uri(p) if "-" not in p.stem else "" for p in sorted(Path(d).glob("*.svg"))}
-        for name, d in figure_dirs.items()
-    }
+    dirs = {name: FigureFolder(d) for name, d in figure_dirs.items()}
     context = build_context(config, sheet_manifest(sheets, frames), frames, dirs)
     context["figures"] = {name: svg_data_uri(path) for name, path in figures.items()}
     context["provenance"] = json.loads(Path(provenance).read_text(encoding="utf-8"))

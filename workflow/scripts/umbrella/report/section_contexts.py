@@ -18,6 +18,7 @@ from umbrella.effects.settings import EffectSettings
 from umbrella.overlap.cca import BANDS, OverlapSettings, band_counts, pair_count
 from umbrella.overlap.matrix import LEADING_COLUMNS, WORKBOOK_CELLS
 from umbrella.quality.rating import RatingRule
+from umbrella.reanalysis.detail import FIGURE_KINDS, file_names, meta_analysis_ids
 from umbrella.reanalysis.evidence import IOANNIDIS_CLASSES, PERSONALISED_CLASSES, criteria_table
 from umbrella.reanalysis.grade import GRADE_DOMAINS, GRADE_LABELS
 from umbrella.reanalysis.settings import MetaSettings
@@ -209,6 +210,34 @@ def reanalysis_context(
     out["system"] = "personalised" if settings.classes == "personalised" else "Ioannidis"
     out["criteria"] = criteria_table(settings.personalised) if settings.classes == "personalised" else []
     return out
+
+
+def meta_analysis_detail_context(
+    config: Mapping, tables: Mapping[str, pd.DataFrame], labels: Mapping[str, str], figures: Mapping[str, str]
+) -> dict[str, Any]:
+    """The detail of each re-analysed meta-analysis: for the first ``scale.figure_rows`` in the order of the
+    re-analysis table (outcome, then review), its result in words and the ``data:`` URIs of its forest, funnel
+    and leave-one-out plots (``figures``: file name -> URI, read only for those shown); how many there are in
+    all. The others are in the supplement only, which keeps the report's size bounded."""
+    if "pooled" not in tables:
+        return {"built": False, "shown": [], "n": 0}
+    pooled = tables["pooled"]
+    cap = int((config.get("scale") or {}).get("figure_rows", FIGURE_ROWS))
+    ids = meta_analysis_ids(pooled)[:cap]  # over all rows: an id depends on which others share its name
+    shown = []
+    for row, ma_id in zip(records(pooled.head(cap)), ids, strict=True):
+        names = file_names(ma_id)
+        shown.append(
+            {
+                "id": ma_id,
+                "outcome": row["outcome"],
+                "review": labels.get(row["review_id"], row["review_id"]),
+                "k": row["k"],
+                "effect_text": effect_text(row),
+                "figures": {kind: figures.get(names[kind]) for kind in FIGURE_KINDS},
+            }
+        )
+    return {"built": True, "shown": shown, "n": len(pooled)}
 
 
 #: How many studies the re-analysis subsection names as combined, split or reversed before it says how many more.

@@ -721,10 +721,13 @@ def data_dictionary(entries: Sequence[tuple[TableSpec, str, list[dict[str, Any]]
 
 
 def copy_figures(figures: Sequence[str | Path], folder: Path) -> list[Path]:
-    """Each figure's SVG and its PNG beside it, copied into ``folder``; returns the copies."""
+    """Each figure's SVG and its PNG beside it (where one was drawn), copied into ``folder``; returns the
+    copies."""
     copies = []
     for figure in figures:
         for source in (Path(figure), Path(figure).with_suffix(".png")):
+            if source.suffix == ".png" and not source.exists():
+                continue
             target = folder / source.name
             shutil.copyfile(source, target)
             copies.append(target)
@@ -791,11 +794,20 @@ def readme(
         if places is not None:
             line += f" {places.get(relpath, '')} |"
         lines.append(line)
-    lines += ["", "## Figures", "", "Each figure as SVG (vector, for the paper) and PNG at 300 dpi, in `figures/`:", ""]
+    with_png = [Path(f).with_suffix(".png").exists() for f in figures]
+    svg_only = "" if all(with_png) else "; the three figures of each re-analysed meta-analysis (`ma_...`) as SVG only"
+    lines += [
+        "",
+        "## Figures",
+        "",
+        f"Each figure as SVG (vector, for the paper) and PNG at 300 dpi, in `figures/`{svg_only}:",
+        "",
+    ]
     labels, said = figure_labels or {}, None
-    for f in figures:
-        files = f"`figures/{Path(f).stem}.svg`, `figures/{Path(f).stem}.png`"
-        label, caption = labels.get(Path(f).stem, (None, None))
+    for f, png in zip(figures, with_png, strict=True):
+        stem = Path(f).stem
+        files = f"`figures/{stem}.svg`" + (f", `figures/{stem}.png`" if png else "")
+        label, caption = labels.get(stem, (None, None))
         if not label:
             lines.append(f"- {files}")
             continue
