@@ -29,5 +29,6 @@ localrules:
 rule all:
     input:
         "reports/umbrella_review.html",
+        "reports/umbrella_review.pdf",
         "reports/supplement.zip",
     default_target: True

@@ -25,6 +25,31 @@ rule render_report:
         "../scripts/render_report.py"
 
 
+rule render_pdf:
+    input:
+        html="reports/umbrella_review.html",
+    output:
+        pdf=report(
+            "reports/umbrella_review.pdf",
+            caption="../report/umbrella_review_pdf.rst",
+            category="Report",
+        ),
+    params:
+        page_size="A4",
+    benchmark:
+        "logs/benchmarks/render_pdf.tsv"
+    threads: 1
+    resources:
+        mem_mb=memory(1000, 10),
+        runtime=minutes(15),
+    log:
+        "logs/render_pdf.log",
+    conda:
+        ENV
+    script:
+        "../scripts/render_pdf.py"
+
+
 rule record_provenance:
     input:
         **{f"sheet_{name}": str(path) for name, path in SHEET_FILES.items()},
