@@ -41,7 +41,7 @@ rule render_pdf:
     threads: 1
     resources:
         mem_mb=memory(1000, 10),
-        runtime=minutes(15),
+        runtime=minutes(60),
     log:
         "logs/render_pdf.log",
     conda:
