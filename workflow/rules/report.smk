@@ -40,7 +40,7 @@ rule render_pdf:
         "logs/benchmarks/render_pdf.tsv"
     threads: 1
     resources:
-        mem_mb=memory(1000, 10),
+        mem_mb=memory(1000, 50),
         runtime=minutes(60),
     log:
         "logs/render_pdf.log",
