@@ -29,5 +29,6 @@ localrules:
 rule all:
     input:
         out("reports/umbrella_review.html"),
+        out("reports/umbrella_review.pdf"),
         out("reports/supplement.zip"),
     default_target: True

@@ -42,6 +42,7 @@ def test_two_clean_runs_and_one_or_four_cores_give_identical_bytes(simulated_run
     first, second, single = (outputs(w) for w in simulated_runs)
     assert len(first) > 40
     assert "reports/simulated/supplement.zip" in first and "reports/simulated/umbrella_review.html" in first
+    assert "reports/simulated/umbrella_review.pdf" in first
     assert first == second
     assert first == single
 
@@ -59,7 +60,7 @@ def test_editing_one_effect_row_plans_only_the_jobs_that_depend_on_it(simulated_
     assert result.returncode == 0, planned
     # the re-analysis reads the effects sheet for the side each outcome favours
     for rule in ("extract_sheet", "summarise_effects", "compute_overlap", "reanalyse_studies", "record_provenance",
-                 "render_report", "assemble_supplement"):  # fmt: skip
+                 "render_report", "render_pdf", "assemble_supplement"):  # fmt: skip
         assert rule in planned, rule
     for rule in ("extract_reviews", "rate_amstar2", "detail_meta_analyses", "synthesise_findings"):
         assert rule not in planned, rule

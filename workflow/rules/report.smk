@@ -28,6 +28,31 @@ rule render_report:
         "../scripts/render_report.py"
 
 
+rule render_pdf:
+    input:
+        html=out("reports/umbrella_review.html"),
+    output:
+        pdf=report(
+            out("reports/umbrella_review.pdf"),
+            caption="../report/umbrella_review_pdf.rst",
+            category="Report",
+        ),
+    params:
+        page_size="A4",
+    benchmark:
+        out("logs/benchmarks/render_pdf.tsv")
+    threads: 1
+    resources:
+        mem_mb=memory(1000, 50),
+        runtime=minutes(60),
+    log:
+        out("logs/render_pdf.log"),
+    conda:
+        ENV
+    script:
+        "../scripts/render_pdf.py"
+
+
 rule record_provenance:
     input:
         **{f"sheet_{name}": str(path) for name, path in SHEET_FILES.items()},
