@@ -290,6 +290,31 @@ def test_formulas_without_computed_values_are_named_by_cell(tmp_path: Path) -> N
     assert "save it" in message
 
 
+def test_formulas_with_computed_values_are_read(tmp_path: Path) -> None:
+    # as Excel or LibreOffice save them: each formula with its value (a computed empty text typed t="str")
+    import zipfile
+
+    from openpyxl import Workbook
+
+    folder = dataset(tmp_path / "data", {"effects": None})
+    wb = Workbook()
+    ws = wb.active
+    for row in BASE["effects"]:
+        ws.append(row)
+    ws["E2"] = "=-0.1*3"
+    ws["M2"] = '=""'
+    written = tmp_path / "written.xlsx"
+    wb.save(written)
+    with zipfile.ZipFile(written) as src, zipfile.ZipFile(folder / "effects.xlsx", "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b'<c r="E2"><f>-0.1*3</f><v></v></c>', b'<c r="E2"><f>-0.1*3</f><v>-0.3</v></c>')
+                data = data.replace(b'<c r="M2"><f>""</f><v></v></c>', b'<c r="M2" t="str"><f>""</f><v></v></c>')
+            dst.writestr(item, data)
+    assert message_of(folder) == ""
+
+
 def test_framework_domains_are_written_in_their_canonical_spelling(tmp_path: Path) -> None:
     rows = [["review_id", "cfir_domain", "role"]] + [
         ["R2", domain, "barrier"] for domain in ("Outer Setting", "INNER SETTING", " inner-setting ", "innovation")

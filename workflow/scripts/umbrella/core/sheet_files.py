@@ -125,7 +125,9 @@ def formulas_without_values(path: Path, worksheet: str | None, headers: list[str
                 for _, el in ElementTree.iterparse(fh):
                     if el.tag == f"{_MAIN}c":
                         f, v = el.find(f"{_MAIN}f"), el.find(f"{_MAIN}v")
-                        if f is not None and (v is None or not (v.text or "").strip()):
+                        # a computed empty text is typed (t="str"); a formula never computed is not
+                        empty = v is None or not (v.text or "").strip()
+                        if f is not None and empty and el.get("t") not in ("str", "s", "inlineStr"):
                             cells.append(el.get("r", ""))
                         el.clear()
     except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError):
