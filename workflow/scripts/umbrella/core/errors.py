@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 MAX_PROBLEMS = 50
 #: A value is shown cut to this many characters, a problem's message to :data:`MAX_MESSAGE`.
 MAX_VALUE = 80
-MAX_MESSAGE = 400
+MAX_MESSAGE = 1000
 
 
 @dataclass(frozen=True, order=True)
