@@ -394,3 +394,33 @@ def test_the_workflow_stops_before_writing_anything(tmp_path: Path, sheet: str, 
     assert f"{data / sheet}.csv, row 2, column {column}: {value!r}" in done.stdout + done.stderr
     for folder in ("results", "reports"):
         assert not (work / folder).exists() or not any((work / folder).rglob("*.*"))
+
+
+@pytest.mark.parametrize("years", ["absent", "one blank"])
+def test_the_effects_stage_copes_without_review_years(tmp_path: Path, years: str) -> None:
+    # the year only orders reviews (most recent first): without it, results are still summarised
+    from umbrella.core.tables import write_table
+    from umbrella.effects.stage import run_effects
+    from umbrella.extract.reviews import tidy
+
+    rows = [list(r) for r in BASE["reviews"]]
+    if years == "absent":
+        rows = [r[:2] + r[3:] for r in rows]
+    else:
+        rows[1][2] = ""
+    folder = dataset(tmp_path / "data", {"reviews": rows})
+    files, _ = find_sheets(folder)
+    sheets = load_files(files, VOCABULARIES)
+    write_table(tidy(sheets["reviews"]), tmp_path / "reviews.csv")
+    write_table(tidy(sheets["effects"]), tmp_path / "effects.csv")
+    write_table(pd.DataFrame({"review_id": ["R1", "R2"], "rating": ["low", "high"]}), tmp_path / "ratings.csv")
+    outputs = {
+        "review_effects": tmp_path / "review_effects.csv",
+        "outcome_summary": tmp_path / "outcome_summary.csv",
+        "forest": tmp_path / "forest",
+        "evidence_map": tmp_path / "evidence_map.svg",
+    }
+    run_effects(
+        tmp_path / "effects.csv", tmp_path / "reviews.csv", tmp_path / "ratings.csv", {"best_review": ["year"]}, outputs
+    )
+    assert len(pd.read_csv(outputs["review_effects"])) == 2
