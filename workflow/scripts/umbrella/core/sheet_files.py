@@ -58,9 +58,14 @@ def read_raw(
         if formulas:
             return None, formulas
     notes: list[str] = []
-    df = df.set_axis([clean_text(str(c), display, None, None, notes) for c in df.columns], axis=1)
+    clean = _may_hold_characters_to_clean(path)
+    if clean:
+        df = df.set_axis([clean_text(str(c), display, None, None, notes) for c in df.columns], axis=1)
     df, problems = _named_columns(df, display)
-    df = df.fillna("").astype(str).apply(lambda s: _clean_column(s, display, notes).str.strip())
+    df = df.fillna("").astype(str)
+    if clean:
+        df = df.apply(lambda s: _clean_column(s, display, notes))
+    df = df.apply(lambda s: s.str.strip())
     # Rows that are entirely blank (trailing rows in Excel, blank lines in a CSV) are not data; the index is
     # already the spreadsheet row number.
     df = df.loc[df.ne("").any(axis=1)]
@@ -73,8 +78,17 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # Invisible characters: zero-width space, non-joiner and joiner, word joiner, byte-order mark, soft hyphen.
 _INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _NBSP = re.compile(r"[\u00a0\u202f]")
-_ANY = re.compile(f"{_CONTROL.pattern}|{_INVISIBLE.pattern}|{_NBSP.pattern}")
+# one character class: a single search of a whole file or column is fast
+_ANY = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00a0\u00ad\u200b\u200c\u200d\u2060\u202f\ufeff]")
 _MAX_ROWS_NAMED = 5
+
+
+def _may_hold_characters_to_clean(path: Path) -> bool:
+    """Whether a file may hold control or invisible characters: a CSV file is searched once as a whole (its
+    byte-order mark aside); a workbook's columns are searched one by one."""
+    if path.suffix.lower() == ".xlsx":
+        return True
+    return _ANY.search(path.read_text(encoding="utf-8-sig")) is not None
 
 
 def clean_text(text: str, display: str, row: int | None, column: str | None, notes: list[str]) -> str:
@@ -93,9 +107,9 @@ def _strip_invisible(text: str) -> str:
 
 def _clean_column(values: pd.Series, display: str, notes: list[str]) -> pd.Series:
     """A column without control and invisible characters; one note naming the rows and characters removed."""
-    hit = values.str.contains(_ANY, regex=True)
-    if not hit.any():
+    if not _ANY.search("\n".join(values)):  # one pass over the column; most columns have none
         return values
+    hit = values.str.contains(_ANY, regex=True)
     rows = list(values.index[hit])
     found = sorted({f"U+{ord(ch):04X}" for cell in values[hit] for ch in _ANY.findall(cell)})
     shown = ", ".join(str(r) for r in rows[:_MAX_ROWS_NAMED])

@@ -282,14 +282,22 @@ def case_variants(sheets: Mapping[str, Sheet], column: str = "study_id", limit: 
     """Notes on identifiers that differ only in case (``Smith2015`` and ``smith2015``): they are counted as
     different studies, so each is named with its file and rows. Invisible characters are removed when a sheet is
     read, so identifiers that differ only by them are already the same."""
+    ids = [
+        pd.DataFrame({"id": sheet.table[column], "file": _short(sheet.display), "row": sheet.table.index})
+        for sheet in sheets.values()
+        if column in sheet.table
+    ]
+    if not ids:
+        return []
+    every = pd.concat(ids, ignore_index=True).dropna(subset=["id"])
+    every["id"] = every["id"].astype(str)
+    every["folded"] = every["id"].str.casefold()
+    spellings_of = every.groupby("folded")["id"].transform("nunique")
     seen: dict[str, dict[str, list[str]]] = {}
-    for sheet in sheets.values():
-        if column not in sheet.table:
-            continue
-        for row, value in sheet.table[column].dropna().items():
-            seen.setdefault(str(value).casefold(), {}).setdefault(str(value), []).append(
-                f"{_short(sheet.display)} row {row}"
-            )
+    for folded, spelling, file, row in every.loc[spellings_of > 1, ["folded", "id", "file", "row"]].itertuples(
+        index=False
+    ):
+        seen.setdefault(folded, {}).setdefault(spelling, []).append(f"{file} row {row}")
     notes = []
     for spellings in seen.values():
         if len(spellings) < 2:
