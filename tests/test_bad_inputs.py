@@ -126,6 +126,7 @@ CELLS = [
     ("amstar2", 2, "item", "NA", "means 'not known'; a value is required"),
     ("amstar2", 3, "item", "n/a", "means 'not known'; a value is required"),
     ("amstar2", 2, "item", "", "is blank; a value is required"),
+    ("amstar2", 3, "answer", "NA", "is not an allowed value"),
     ("effects", 3, "outcome", "", "is blank; a value is required"),
     ("study_effects", 2, "measure", "", "is blank; a value is required"),
     # cross-sheet references
