@@ -58,7 +58,15 @@ How cells are read:
 - Vocabulary values are matched without regard to case, spaces, `_` or `-` (`Critically low` = `critically_low`),
   and the aliases listed are accepted too; the tidy tables hold the canonical value.
 - In number columns, blank, `NA`, `N/A`, `NR`, `not reported`, `-` and `.` mean "not known". A Unicode minus
-  (`−`) is read as `-`. Decimals use a point; thousands separators are not allowed.
+  (`−`) is read as `-`. Decimals use a point; thousands separators are not allowed. A number must be finite
+  (`inf`, `-Infinity`, `NaN` and `1e999` are refused) and a whole number at most 9,007,199,254,740,992.
+- Text is cleaned as it is read: control characters (but tab and line breaks, e.g. a vertical tab pasted from
+  Word) and invisible characters (zero-width spaces and joiners, byte-order marks, soft hyphens) are removed, a
+  no-break space becomes a space, and a note in the log names the file, column and rows. Identifiers that then
+  differ only in case (`Smith2015`, `smith2015`) are different studies; a note names both spellings and rows.
+- Rows are numbered as a spreadsheet numbers them: blank lines of a CSV count, a cell with line breaks inside
+  its quotes is one row. A workbook must be saved without a password, and by Excel or LibreOffice when it
+  holds formulas (a script writes formulas without their values).
 - A required column must be present and filled in every row; any other column may be absent or blank.
 - Every problem is reported at once, with file, row (as in a spreadsheet: the header is row 1), column, the
   value and what is allowed; nothing is written until the sheets are clean.
@@ -77,6 +85,8 @@ def _type(spec: dict) -> str:
         words += " " + ", ".join(bounds)
     if spec.get("x-format") == "year-month":
         words = "`YYYY` or `YYYY-MM`"
+    if spec.get("x-format") == "p-value":
+        words = "p-value as printed"
     return words
 
 
@@ -90,6 +100,8 @@ def _allowed(spec: dict) -> str:
         parts.append(f"keys of `{key}` in the config" + (f", `{sep}`-separated" if sep else ""))
     if spec.get("x-references"):
         parts.append("a `review_id` of the reviews sheet")
+    if spec.get("x-studies-listed"):
+        parts.append("a study listed for its review in the studies sheet or citation matrix, when given")
     if spec.get("pattern") and "enum" not in spec and spec.get("x-format") != "year-month":
         parts.append(f"pattern `{spec['pattern']}`")
     if spec.get("x-aliases"):

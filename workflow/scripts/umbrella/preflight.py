@@ -20,6 +20,8 @@ VALIDATING_CODE = (
     "core/row_checks.py",
     "core/citation_matrix.py",
     "core/datasets.py",
+    "core/errors.py",
+    "effects/printed_p.py",
     "synthesis/prisma.py",
     "preflight.py",
 )

@@ -9,7 +9,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from umbrella.core.errors import InputError, Problem
+from umbrella.core.errors import InputError, Problem, shorten
 
 CONFIG_SCHEMA = Path(__file__).resolve().parents[3] / "schemas" / "config.schema.yaml"
 
@@ -39,7 +39,9 @@ def validate_config(config: Mapping, source: str = "config") -> dict:
         key = ".".join(str(p) for p in err.absolute_path) or "(top level)"
         description = err.schema.get("description", "") if isinstance(err.schema, dict) else ""
         hint = f" ({description.strip()})" if description else ""
-        problems.append(Problem(source, column=key, message=f"{err.message}{hint}", column_word="key"))
+        # the value shown in jsonschema's message may be huge (YAML anchors expand): cut it, keep the hint whole
+        message = shorten(err.message, 300)
+        problems.append(Problem(source, column=key, message=f"{message}{hint}", column_word="key"))
     if not problems:
         problems = _reanalysis_problems(config, source)
     if problems:

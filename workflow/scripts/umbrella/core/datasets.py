@@ -31,6 +31,24 @@ IGNORED_PREFIX = "_"
 IGNORED_WORKSHEETS: tuple[str, ...] = ("readme", "notes", "instructions", "codebook", "lists")
 
 
+#: What a password-protected workbook is told.
+ENCRYPTED = (
+    "the workbook is password-protected (encrypted), so it cannot be read; open it in Excel or LibreOffice "
+    "and save it without a password"
+)
+#: The first bytes of an OLE compound file: how an encrypted .xlsx (and an old .xls) begins.
+OLE_SIGNATURE = b"\xd0\xcf\x11\xe0"
+
+
+def is_encrypted_workbook(path: Path) -> bool:
+    """Whether an ``.xlsx`` file is an OLE compound file (a password-protected workbook) rather than a zip."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(4) == OLE_SIGNATURE
+    except OSError:
+        return False
+
+
 def find_sheets(data: str | Path) -> tuple[dict[str, Path], list[Problem]]:
     """Map each sheet present in ``data`` to its file.
 
@@ -108,6 +126,8 @@ def find_worksheets(workbook: str | Path) -> tuple[dict[str, Path], list[Problem
     """
     workbook = Path(workbook)
     file = str(workbook)
+    if is_encrypted_workbook(workbook):
+        return {}, [Problem(file, message=ENCRYPTED)]
     try:
         names = worksheet_names(workbook)
     except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError) as exc:

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+#: A message lists this many problems, then says how many more there are.
+MAX_PROBLEMS = 50
+#: A value is shown cut to this many characters, a problem's message to :data:`MAX_MESSAGE`.
+MAX_VALUE = 80
+MAX_MESSAGE = 1000
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
@@ -30,8 +36,16 @@ class Problem:
         return ", ".join(parts)
 
     def describe(self) -> str:
-        value = "" if self.value is None else f"{self.value!r}: "
-        return f"{self.location()}: {value}{self.message}"
+        value = "" if self.value is None else f"{shorten(self.value, MAX_VALUE)!r}: "
+        return f"{shorten(self.location(), MAX_MESSAGE)}: {value}{shorten(self.message, MAX_MESSAGE)}"
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, the cut marked with how many characters were left out."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text) - limit:,} more characters)"
 
 
 class InputError(Exception):
@@ -46,10 +60,12 @@ class InputError(Exception):
         n = len(self.problems)
         heading = self.heading or "The extraction sheets have problems"
         lines = [
-            f"{heading}: {n} problem{'s' if n != 1 else ''} "
+            f"{heading}: {n:,} problem{'s' if n != 1 else ''} "
             "(rows are numbered as in a spreadsheet: the header is row 1).",
         ]
-        lines += [f"  - {p.describe()}" for p in self.problems]
+        lines += [f"  - {p.describe()}" for p in self.problems[:MAX_PROBLEMS]]
+        if n > MAX_PROBLEMS:
+            lines.append(f"  - and {n - MAX_PROBLEMS:,} more")
         lines.append("Nothing was written. Fix every cell listed above and run again.")
         return "\n".join(lines)
 

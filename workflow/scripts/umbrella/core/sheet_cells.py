@@ -18,7 +18,9 @@ import pandas as pd
 from umbrella.core.errors import Problem
 
 #: Cells read as missing in numeric columns (as R and Excel users write them).
-MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "nr", "not reported", "-", "\u2013", "\u2014", "."})
+MISSING_TOKENS = frozenset({"", "na", "n/a", "nr", "not reported", "-", "\u2013", "\u2014", "."})
+#: The largest whole number read exactly (2^53): a larger one is an error, not a rounded or overflowing value.
+MAX_WHOLE = 2**53
 _MINUS = str.maketrans({"\u2212": "-", "\u2013": "-", "\u2014": "-"})
 
 
@@ -29,6 +31,8 @@ class TextFormat:
 
     normalise: Callable[[pd.Series], pd.Series]
     mismatch: str
+    #: Cells (normalised, not blank) that the format rejects beyond the column's pattern, if it checks any.
+    invalid: Callable[[pd.Series], pd.Series] | None = None
 
 
 def _year_month(values: pd.Series) -> pd.Series:
@@ -45,10 +49,26 @@ def _doi(values: pd.Series) -> pd.Series:
     return values.str.replace(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", "", regex=True, flags=re.I)
 
 
+def _unchanged(values: pd.Series) -> pd.Series:
+    return values
+
+
+def _not_p_value(values: pd.Series) -> pd.Series:
+    # A printed p-value: a number in [0, 1], after <, <=, >, >=, = or "p =" if any, or NS.
+    from umbrella.effects.printed_p import parse_p
+
+    return values.map(lambda v: parse_p(v)[1] == "")
+
+
 #: The text formats a schema may name in ``x-format``.
 TEXT_FORMATS: dict[str, TextFormat] = {
     "year-month": TextFormat(_year_month, "is not a date; expected YYYY or YYYY-MM"),
     "doi": TextFormat(_doi, "is not a DOI; expected 10.xxxx/yyyy"),
+    "p-value": TextFormat(
+        _unchanged,
+        "is not a p-value; expected a number from 0 to 1, as printed (0.03, < 0.001, p = .04, ≤ 0.05) or NS",
+        _not_p_value,
+    ),
 }
 
 
@@ -109,12 +129,20 @@ def _parse_numbers(cells: _Cells, spec: Mapping) -> pd.Series:
     hint = _number_hint(spec)
     if not_number.any():
         cells.flag(not_number, f"is not a number; expected {hint}")
+    # inf, -Infinity and 1e999 are read as infinite: never a value a sheet can hold
+    infinite = values.notna() & ~np.isfinite(values.to_numpy(dtype="float64", na_value=np.nan))
+    if infinite.any():
+        cells.flag(infinite, f"is not a finite number; expected {hint}")
+        values = values.where(~infinite)
     whole = spec.get("type") == "integer"
     if whole:
         fractional = values.notna() & (values != np.floor(values))
         if fractional.any():
             cells.flag(fractional, f"is not a whole number; expected {hint}")
-        values = values.where(~fractional)
+        huge = values.abs() > MAX_WHOLE
+        if huge.any():
+            cells.flag(huge & ~fractional, f"is too large; expected {hint} up to {MAX_WHOLE:,}")
+        values = values.where(~fractional & ~huge)
     out_of_range = _out_of_range(values, spec)
     if out_of_range.any():
         cells.flag(out_of_range, f"is out of range; expected {hint}")
@@ -166,6 +194,10 @@ def _parse_text(cells: _Cells, spec: Mapping, enum: list[str] | None) -> pd.Seri
     vocabulary = enum if enum is not None else spec.get("enum")
     if vocabulary is not None:
         values = _canonical_values(cells, values, blank, spec, vocabulary)
+    if fmt is not None and fmt.invalid is not None:
+        invalid = ~blank & fmt.invalid(values.where(~blank, ""))
+        if invalid.any():
+            cells.flag(invalid, _pattern_message(spec, fmt))
     pattern = spec.get("pattern")
     if pattern:
         mismatch = ~blank & values.notna() & ~values.fillna("").str.match(pattern)

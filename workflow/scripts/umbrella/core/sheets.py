@@ -137,11 +137,26 @@ def _typed_columns(
         typed[col], col_problems = parse_column(raw[col], spec, col, display, enum=enum)
         problems += col_problems
         if col in required:
-            for row in raw.index[raw[col].eq("")]:
-                problems.append(
-                    Problem(display, row=int(row), column=col, value="", message="is blank; a value is required")
-                )
+            problems += _required_blanks(raw[col], spec, col, display)
     return typed, problems
+
+
+def _required_blanks(raw: pd.Series, spec: Mapping, col: str, display: str) -> list[Problem]:
+    """A problem per blank cell of a required column; in a number column, ``NA`` and the other ways of writing
+    "not known" are blanks too."""
+    blank = raw.eq("")
+    if spec.get("type") in ("integer", "number"):
+        blank |= raw.str.lower().isin(MISSING_TOKENS)
+    return [
+        Problem(
+            display,
+            row=int(row),
+            column=col,
+            value=value,
+            message="is blank; a value is required" if value == "" else "means 'not known'; a value is required",
+        )
+        for row, value in raw[blank].items()
+    ]
 
 
 def _absent_column(spec: Mapping, index: pd.Index) -> pd.Series:
@@ -233,6 +248,82 @@ def check_references(sheets: Mapping[str, Sheet]) -> list[Problem]:
     return problems
 
 
+#: The sheets that list which primary studies each review includes.
+STUDY_LISTS = ("studies", "citation_matrix")
+
+
+def check_study_references(sheets: Mapping[str, Sheet]) -> list[Problem]:
+    """Every study of the ``study_effects`` sheet must be listed for its review in the ``studies`` sheet (or the
+    wide citation matrix), when one is given."""
+    listing = next((sheets[name] for name in STUDY_LISTS if name in sheets), None)
+    if listing is None or "study_effects" not in sheets:
+        return []
+    listed = listing.table
+    if "value" in listed:
+        listed = listed[listed["value"].eq("1")]
+    pairs = set(zip(listed["review_id"], listed["study_id"], strict=True))
+    studies = set(listed["study_id"].dropna())
+    source = _short(listing.display)
+    effects = sheets["study_effects"]
+    problems = []
+    table = effects.table
+    for row, review, study in zip(table.index, table["review_id"], table["study_id"], strict=True):
+        if study is None or review is None or (review, study) in pairs:
+            continue
+        if study in studies:
+            message = f"this study is not listed for review {review} in {source}"
+        else:
+            message = f"is not a study_id of {source}{_did_you_mean(study, studies)}"
+        problems.append(Problem(effects.display, row=int(row), column="study_id", value=study, message=message))
+    return problems
+
+
+def case_variants(sheets: Mapping[str, Sheet], column: str = "study_id", limit: int = 20) -> list[str]:
+    """Notes on identifiers that differ only in case (``Smith2015`` and ``smith2015``): they are counted as
+    different studies, so each is named with its file and rows. Invisible characters are removed when a sheet is
+    read, so identifiers that differ only by them are already the same."""
+    ids = [
+        pd.DataFrame({"id": sheet.table[column], "file": _short(sheet.display), "row": sheet.table.index})
+        for sheet in sheets.values()
+        if column in sheet.table
+    ]
+    if not ids:
+        return []
+    every = pd.concat(ids, ignore_index=True).dropna(subset=["id"])
+    every["id"] = every["id"].astype(str)
+    every["folded"] = every["id"].str.casefold()
+    spellings_of = every.groupby("folded")["id"].transform("nunique")
+    seen: dict[str, dict[str, list[str]]] = {}
+    for folded, spelling, file, row in every.loc[spellings_of > 1, ["folded", "id", "file", "row"]].itertuples(
+        index=False
+    ):
+        seen.setdefault(folded, {}).setdefault(spelling, []).append(f"{file} row {row}")
+    notes = []
+    for spellings in seen.values():
+        if len(spellings) < 2:
+            continue
+        shown = " and ".join(
+            f"{spelling!r} ({', '.join(where[:3])}{' and more' if len(where) > 3 else ''})"
+            for spelling, where in sorted(spellings.items())
+        )
+        notes.append(
+            f"{column}s that differ only in case are counted as different studies: {shown}; if they are one "
+            "study, write it the same way in every row"
+        )
+    if len(notes) > limit:
+        notes = notes[:limit] + [f"and {len(notes) - limit:,} more {column}s that differ only in case"]
+    return notes
+
+
+def tell(notes: Sequence[str], stream=None, limit: int = 50) -> None:
+    """Write notes (text cleaned, identifiers that differ only in case) to the job's log (stderr)."""
+    stream = stream or sys.stderr
+    for note in notes[:limit]:
+        print(f"Note: {note}", file=stream)
+    if len(notes) > limit:
+        print(f"Note: and {len(notes) - limit:,} more notes", file=stream)
+
+
 def _did_you_mean(value: str, known: set[str]) -> str:
     close = difflib.get_close_matches(value, sorted(known), n=1)
     return f"; did you mean {close[0]!r}?" if close else ""
@@ -244,6 +335,7 @@ def load_sheet(sheet: str, path: str | Path, vocabularies: Mapping[str, list[str
     raw, problems = read_raw(path, display, worksheet_of(sheet, path))
     if raw is None:
         raise InputError(problems)
+    tell(raw.attrs.get("notes", []))
     raw, shown_as, layout_problems = from_metaumbrella(sheet, raw, display, sys.stderr)
     table, extras, sheet_problems = parse_sheet(sheet, raw, display, vocabularies)
     problems += layout_problems + as_written(sheet_problems, shown_as)
@@ -274,6 +366,7 @@ def load_files(
     :class:`InputError` listing every problem of every sheet.
     """
     problems: list[Problem] = []
+    notes: list[str] = []
     sheets: dict[str, Sheet] = {}
     for name in sorted(files, key=SHEETS.index):
         path = Path(files[name])
@@ -283,6 +376,7 @@ def load_files(
         problems += [_with_order(p, order) for p in read_problems]
         if raw is None:
             continue
+        notes += raw.attrs.get("notes", [])
         raw, shown_as, layout_problems = from_metaumbrella(name, raw, display)
         table, extras, sheet_problems = parse_sheet(name, raw, display, vocabularies)
         problems += [_with_order(p, order) for p in layout_problems + as_written(sheet_problems, shown_as)]
@@ -296,8 +390,14 @@ def load_files(
                 order=SHEETS.index("citation_matrix") * 10,
             )
         )
-    ref_problems = check_references(sheets)
-    problems += [_with_order(p, SHEETS.index(_sheet_of(p, sheets))) for p in ref_problems]
+    if "reviews" in sheets and sheets["reviews"].table.empty:
+        # every review_id elsewhere would be unknown: say the cause once, not each of its consequences
+        reviews = sheets["reviews"]
+        problems.append(Problem(reviews.display, message="the reviews sheet has no rows (only a header)"))
+    else:
+        ref_problems = check_references(sheets) + check_study_references(sheets)
+        problems += [_with_order(p, SHEETS.index(_sheet_of(p, sheets))) for p in ref_problems]
+    tell(notes + case_variants(sheets))
     if problems:
         raise InputError(problems)
     return sheets
