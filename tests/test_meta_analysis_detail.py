@@ -15,7 +15,7 @@ import pytest
 from conftest import ROOT
 from umbrella.core.sheets import load_sheet
 from umbrella.core.tables import output_types, read_table
-from umbrella.reanalysis.analysis import reanalyse
+from umbrella.reanalysis.analysis import STUDY_COLUMNS, reanalyse
 from umbrella.reanalysis.detail import detail, file_names, leave_one_out_table, meta_analysis_ids
 from umbrella.reanalysis.detail_figures import figure_sets, forest_figure, funnel_figure, write_detail_figures
 from umbrella.reanalysis.settings import MetaSettings
@@ -269,12 +269,16 @@ def test_figures_are_byte_identical_on_a_rerun(drawn, simulated, tmp_path: Path)
 # Report
 
 
-def detail_html(pooled: pd.DataFrame, folder: Path, cap: int) -> str:
+def detail_html(pooled: pd.DataFrame, folder: Path, cap: int, drawn: int = 100) -> str:
     context = {
         "meta_analysis_detail": meta_analysis_detail_context(
-            {"scale": {"figure_rows": cap}}, {"pooled": pooled}, {"Sim007": "Fallowmere 2024"}, FigureFolder(folder)
+            {"scale": {"figure_rows": cap, "detail_figures": drawn}},
+            {"pooled": pooled},
+            {"Sim007": "Fallowmere 2024"},
+            FigureFolder(folder),
         ),
         "supplement": {"leave_one_out": "S6c"},
+        "figure_labels": {"meta_analysis_detail": "S10"},
     }
     return render(context, TEMPLATES / "meta_analysis_detail.html.j2", TEMPLATES / "report.css")
 
@@ -291,7 +295,8 @@ def test_report_has_one_block_per_meta_analysis_up_to_the_cap(drawn, cap: int) -
     assert "Clinical recovery — Fallowmere 2024: OR 1.73" in blocks[0][1]
     beyond = f"Shown here: the first {shown} of {len(pooled)} meta-analyses"
     assert (beyond in html) == (cap < len(pooled))
-    assert ("supplement's figures folder" in html) == (cap < len(pooled))
+    assert ("The figures of the first 9 are in the supplement (Figure S10)" in html) == (cap < len(pooled))
+    assert "not drawn" not in html
 
 
 def test_the_report_reads_only_the_figures_it_shows(drawn, monkeypatch) -> None:
@@ -322,3 +327,26 @@ def test_the_simulated_run_draws_and_shows_every_meta_analysis(simulated_run: Pa
     html = (simulated_run / "reports/simulated/umbrella_review.html").read_text(encoding="utf-8")
     assert html.count('<details class="meta-analysis"') == len(pooled) <= 60
     assert loo["estimate"].notna().all()
+
+
+def test_only_the_first_detail_figures_are_drawn_and_the_report_says_so(simulated, drawn, tmp_path: Path) -> None:
+    from umbrella.core.tables import write_table
+    from umbrella.reanalysis.stage import run_detail
+
+    pooled, studies = simulated
+    write_table(pooled, tmp_path / "pooled.csv")
+    write_table(studies[STUDY_COLUMNS], tmp_path / "studies.csv")
+    (tmp_path / "reviews.csv").write_text("review_id,first_author,year,review_type,research_questions\n", "utf-8")
+    outputs = {"leave_one_out": tmp_path / "loo.csv", "figures": tmp_path / "figures"}
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "ma_gone_forest.svg").write_text("<svg/>", "utf-8")  # of an earlier run
+    run_detail(tmp_path / "pooled.csv", tmp_path / "studies.csv", tmp_path / "reviews.csv", {}, outputs, limit=4)
+    first = [name for i in meta_analysis_ids(pooled)[:4] for name in file_names(i).values()]
+    assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == sorted(first)
+    loo = pd.read_csv(tmp_path / "loo.csv")
+    assert loo.groupby(["outcome", "review_id"]).ngroups == len(pooled)  # the table keeps every meta-analysis
+    _, folder = drawn
+    html = detail_html(pooled, folder, cap=60, drawn=4)
+    assert len(re.findall(r'<details class="meta-analysis"', html)) == 4
+    assert f"Shown here: the first 4 of {len(pooled)} meta-analyses" in html
+    assert "the others are not drawn" not in html and "The others are not drawn, as the analysis asks." in html

@@ -85,6 +85,7 @@ rule detail_meta_analyses:
         **declared("detail_meta_analyses"),
     params:
         settings=config["reanalysis"],
+        detail_figures=config["scale"]["detail_figures"],
     benchmark:
         out("logs/benchmarks/detail_meta_analyses.tsv")
     threads: parallel_when_large("study_effects")

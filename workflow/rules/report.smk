@@ -39,6 +39,7 @@ rule render_pdf:
         ),
     params:
         page_size="A4",
+        pdf_rows=config["scale"]["pdf_rows"],
     benchmark:
         out("logs/benchmarks/render_pdf.tsv")
     threads: 1

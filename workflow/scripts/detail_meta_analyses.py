@@ -11,6 +11,7 @@ def main(snakemake):
         settings=snakemake.params.settings,
         outputs=dict(snakemake.output.items()),
         workers=snakemake.threads,
+        limit=int(snakemake.params.detail_figures),
     )
 
 

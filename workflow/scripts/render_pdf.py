@@ -8,7 +8,12 @@ def main(snakemake):
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     logging.getLogger("weasyprint").setLevel(logging.ERROR)  # not its notes on the screen-only CSS it ignores
-    render_pdf(snakemake.input.html, snakemake.output.pdf, page_size=snakemake.params.page_size)
+    render_pdf(
+        snakemake.input.html,
+        snakemake.output.pdf,
+        page_size=snakemake.params.page_size,
+        max_rows=int(snakemake.params.pdf_rows),
+    )
 
 
 run(snakemake, main)  # noqa: F821

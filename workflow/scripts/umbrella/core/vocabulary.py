@@ -55,3 +55,6 @@ def review_label(reviews: pd.DataFrame) -> pd.Series:
 #: Default rows of one figure (config ``scale.figure_rows``): forest plots split into pages of this many results,
 #: the AMSTAR-2 matrix turns compact above this many reviews.
 FIGURE_ROWS = 60
+#: Re-analysed meta-analyses whose detail figures (forest, funnel, leave-one-out) are drawn, unless the config's
+#: ``scale.detail_figures`` says otherwise.
+DETAIL_FIGURES = 100

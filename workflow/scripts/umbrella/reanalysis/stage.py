@@ -48,10 +48,11 @@ def run_detail(
     settings: Mapping | None,
     outputs: Mapping[str, str | Path],
     workers: int = 1,
+    limit: int | None = None,
 ) -> None:
-    """Write the ``leave_one_out`` table and, into the folder ``figures``, the forest, funnel and leave-one-out
-    plots of every meta-analysis of ``pooled`` (SVG, drawn by ``workers`` processes); figures of meta-analyses
-    that are no longer there are removed."""
+    """Write the ``leave_one_out`` table of every meta-analysis of ``pooled`` and, into the folder ``figures``,
+    the forest, funnel and leave-one-out plots of the first ``limit`` (all when None; SVG, drawn by ``workers``
+    processes); figures of meta-analyses that are no longer drawn are removed."""
     from umbrella.reanalysis.detail_figures import figure_sets, write_detail_figures
 
     conventions = MetaSettings.from_config(settings)
@@ -66,4 +67,5 @@ def run_detail(
     folder = Path(outputs["figures"])
     for old in folder.glob("ma_*.svg"):
         old.unlink()
-    write_detail_figures(figure_sets(d, labels, conventions), folder, workers)
+    sets = figure_sets(d, labels, conventions)
+    write_detail_figures(sets if limit is None else sets[:limit], folder, workers)

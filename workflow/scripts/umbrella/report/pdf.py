@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,14 +35,50 @@ class Overflow:
         return f"page {self.page}: <{self.element}> ends {self.right - self.limit:.1f} px right of the page's text area"
 
 
-def layout(html: str | Path, page_size: str = PAGE_SIZE) -> Any:
+def trim_tables(html: str, max_rows: int) -> str | None:
+    """The report with every table cut to its first ``max_rows`` body rows, each cut table followed by a note
+    saying how many rows the PDF leaves out and where they are; None when no table is longer (then the report is
+    laid out as it is). Laying out a row costs WeasyPrint about 0.1 s, so this bounds the PDF's cost."""
+    from lxml import etree
+    from lxml import html as lxml_html
+
+    root = lxml_html.document_fromstring(html, parser=lxml_html.HTMLParser(huge_tree=True))
+    cut = 0
+    for table in root.iter("table"):
+        rows = [row for body in table.findall("tbody") for row in body.findall("tr")]
+        if len(rows) <= max_rows:
+            continue
+        for row in rows[max_rows:]:
+            row.getparent().remove(row)
+        heading = " ".join(table.xpath("string(caption)").split() + table.xpath("string(preceding::h3[1])").split())
+        label = re.search(r"Table (S\d+[a-z]?)\.", heading)
+        note = etree.SubElement(table.getparent(), "p")
+        note.set("class", "more")
+        note.text = (
+            f"This PDF shows the first {max_rows:,} of the {len(rows):,} rows of the table above; the HTML report "
+            + (f"shows them, and Table {label.group(1)} of the supplement holds every row." if label else "shows them.")
+        )
+        table.addnext(note)
+        cut += 1
+    if not cut:
+        return None
+    return etree.tostring(root, method="html", encoding="unicode", doctype="<!DOCTYPE html>")
+
+
+def layout(html: str | Path, page_size: str = PAGE_SIZE, max_rows: int | None = None) -> Any:
     """Lay out the HTML report in pages of ``page_size`` (portrait; the widest tables on landscape pages of the
-    same size) and return WeasyPrint's ``Document``."""
+    same size), its tables cut to ``max_rows`` rows (see :func:`trim_tables`; None: whole), and return
+    WeasyPrint's ``Document``."""
     import weasyprint
 
     fetcher = weasyprint.URLFetcher(allowed_protocols=ALLOWED_PROTOCOLS, fail_on_errors=True)
     page = weasyprint.CSS(string=f"@page {{ size: {page_size} portrait }} @page wide {{ size: {page_size} landscape }}")
-    document = weasyprint.HTML(filename=str(html), url_fetcher=fetcher, media_type="print")
+    trimmed = trim_tables(Path(html).read_text(encoding="utf-8"), max_rows) if max_rows else None
+    if trimmed is None:
+        document = weasyprint.HTML(filename=str(html), url_fetcher=fetcher, media_type="print")
+    else:
+        base = Path(html).resolve().parent.as_uri() + "/"
+        document = weasyprint.HTML(string=trimmed, base_url=base, url_fetcher=fetcher, media_type="print")
     return document.render(stylesheets=[page])
 
 
@@ -65,10 +102,12 @@ def overflowing_boxes(document: Any) -> list[Overflow]:
     return found
 
 
-def render_pdf(html: str | Path, output: str | Path, page_size: str = PAGE_SIZE) -> list[Overflow]:
-    """Write the PDF of the HTML report to ``output`` atomically (a failed run leaves no file) and return the boxes
-    that overflow their page, each also logged as a warning."""
-    document = layout(html, page_size)
+def render_pdf(
+    html: str | Path, output: str | Path, page_size: str = PAGE_SIZE, max_rows: int | None = None
+) -> list[Overflow]:
+    """Write the PDF of the HTML report (tables cut to ``max_rows`` rows) to ``output`` atomically (a failed run
+    leaves no file) and return the boxes that overflow their page, each also logged as a warning."""
+    document = layout(html, page_size, max_rows)
     overflows = overflowing_boxes(document)
     for overflow in overflows:
         logging.getLogger(__name__).warning("%s", overflow)

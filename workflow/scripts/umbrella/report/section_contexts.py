@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from umbrella.core.vocabulary import FIGURE_ROWS, RATING_LABELS, review_label
+from umbrella.core.vocabulary import DETAIL_FIGURES, FIGURE_ROWS, RATING_LABELS, review_label
 from umbrella.effects.forest_files import forest_file_names
 from umbrella.effects.harmonise import FLAG_WORDS
 from umbrella.effects.settings import EffectSettings
@@ -216,13 +216,16 @@ def meta_analysis_detail_context(
     config: Mapping, tables: Mapping[str, pd.DataFrame], labels: Mapping[str, str], figures: Mapping[str, str]
 ) -> dict[str, Any]:
     """The detail of each re-analysed meta-analysis: for the first ``scale.figure_rows`` in the order of the
-    re-analysis table (outcome, then review), its result in words and the ``data:`` URIs of its forest, funnel
-    and leave-one-out plots (``figures``: file name -> URI, read only for those shown); how many there are in
-    all. The others are in the supplement only, which keeps the report's size bounded."""
+    re-analysis table (outcome, then review; at most the ``scale.detail_figures`` drawn), its result in words and
+    the ``data:`` URIs of its forest, funnel and leave-one-out plots (``figures``: file name -> URI, read only for
+    those shown); how many there are in all and how many were drawn. The others drawn are in the supplement
+    only, which keeps the report's size bounded."""
     if "pooled" not in tables:
-        return {"built": False, "shown": [], "n": 0}
+        return {"built": False, "shown": [], "n": 0, "drawn": 0}
     pooled = tables["pooled"]
-    cap = int((config.get("scale") or {}).get("figure_rows", FIGURE_ROWS))
+    scale = config.get("scale") or {}
+    drawn = min(len(pooled), int(scale.get("detail_figures", DETAIL_FIGURES)))
+    cap = min(int(scale.get("figure_rows", FIGURE_ROWS)), drawn)
     ids = meta_analysis_ids(pooled)[:cap]  # over all rows: an id depends on which others share its name
     shown = []
     for row, ma_id in zip(records(pooled.head(cap)), ids, strict=True):
@@ -237,7 +240,7 @@ def meta_analysis_detail_context(
                 "figures": {kind: figures.get(names[kind]) for kind in FIGURE_KINDS},
             }
         )
-    return {"built": True, "shown": shown, "n": len(pooled)}
+    return {"built": True, "shown": shown, "n": len(pooled), "drawn": drawn}
 
 
 #: How many studies the re-analysis subsection names as combined, split or reversed before it says how many more.
