@@ -127,11 +127,12 @@ def supplement_labels(flags: Mapping[str, bool]) -> dict[str, str]:
     return {o.key: o.supplement["label"] for o in supplement_tables(flags)}
 
 
-def supplement_figures(flags: Mapping[str, bool]) -> list[tuple[Output, str]]:
+def supplement_figures(flags: Mapping[str, bool], name: str = "") -> list[tuple[Output, str]]:
     """The supplement's figures in this analysis with their labels (S1, S2...; the report prints "Figure S1"), in
     label order: each figure's ``supplement.label`` in the registry, and a figure declared without one numbered
-    after the highest declared label, in the order of the registry."""
-    figures = [o for o in active(flags).values() if o.kind == "figure"]
+    after the highest declared label, in the order of the registry. Paths are in the folders of the analysis
+    called ``name``."""
+    figures = [o for o in active(flags, name).values() if o.kind == "figure"]
     labelled = [(o, o.supplement["label"]) for o in figures if o.supplement and o.supplement.get("label")]
     last = max((_label_order(label)[0] for _, label in labelled), default=0)
     unlabelled = [o for o in figures if not (o.supplement and o.supplement.get("label"))]
