@@ -91,7 +91,7 @@ if workflow.is_main_process:
         [out("results"), out("reports")],
         [o.path for o in OUTPUTS.values()] + [out("reports/umbrella_review.html"), out("reports/supplement.zip")],
     )
-    if _refusal and not workflow.output_settings.dryrun:
+    if _refusal:  # a dry run too: the live run's unfinished files would read as a killed run's
         raise WorkflowError(_refusal)
     _fault = unwritable([o.path for o in OUTPUTS.values()] + [out("logs/umbrella_review.log")])
     if _fault and not workflow.output_settings.dryrun:
