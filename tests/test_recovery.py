@@ -164,7 +164,7 @@ def test_second_run_is_refused_while_the_first_is_live(simulated_run: Path, tmp_
         assert f"process {first.pid}" in second.stderr
         assert "Traceback" not in second.stderr
         dry = snakemake(work, "-n", *SIMULATED)  # a dry run would take the live run's files for a killed run's
-        assert dry.returncode != 0 and "Another run of the pipeline is still working in" in dry.stderr
+        assert dry.returncode != 0 and "Another run of the pipeline is still working in" in dry.stdout + dry.stderr
         _, err = first.communicate(timeout=600)
     finally:
         if first.poll() is None:

@@ -12,30 +12,30 @@ from pathlib import Path
 _CAUSES = {
     errno.ENOSPC: ("the disk is full", "free some space"),
     errno.EDQUOT: ("the disk quota is used up", "free some space"),
-    errno.EROFS: ("the folder is on a read-only disk", "write the outputs to a writable copy of the project"),
-    errno.EACCES: ("there is no permission to write there", "make the folder writable"),
-    errno.EPERM: ("there is no permission to write there", "make the folder writable"),
+    errno.EROFS: ("the folder is on a read-only disk", "work in a writable copy of the project"),
+    errno.EACCES: ("there is no permission to use it", "give yourself permission to read and write it"),
+    errno.EPERM: ("there is no permission to use it", "give yourself permission to read and write it"),
     errno.ENOTDIR: ("a file stands where a folder is expected", "move that file away"),
     errno.EISDIR: ("a folder stands where a file is expected", "move that folder away"),
     errno.EEXIST: ("a file stands where a folder is expected", "move that file away"),
 }
+#: The faults that only writing meets (a permission may be missing for reading too).
+_WRITING = {errno.ENOSPC, errno.EDQUOT, errno.EROFS}
 
 
 def describe_fault(exc: BaseException, where: str | os.PathLike | None = None) -> str | None:
     """One sentence for a fault of the machine, naming the cause and the path (``exc.filename``, else
     ``where``), or None when ``exc`` is no such fault (a bug, whose traceback is worth keeping)."""
+    again = "run the same command again; it continues where this run stopped"
     if isinstance(exc, MemoryError):
-        place = f" while making {where}" if where else ""
-        return (
-            f"The computer ran out of memory{place}. Close other programs (or give the job more memory) and run "
-            "the same command again; it continues where this run stopped."
-        )
+        place = f" while making {os.fsdecode(where)}" if where else ""
+        return f"The computer ran out of memory{place}. Close other programs (or give the job more memory) and {again}."
     if not isinstance(exc, OSError) or exc.errno not in _CAUSES:
         return None
     cause, remedy = _CAUSES[exc.errno]
     path = exc.filename if exc.filename is not None else where
-    place = f"Could not write {os.fsdecode(path)}" if path is not None else "Could not write an output"
-    again = "run the same command again; it continues where this run stopped"
+    verb = "write" if exc.errno in _WRITING else "use"
+    place = f"Could not {verb} {os.fsdecode(path)}" if path is not None else f"Could not {verb} an output"
     return f"{place}: {cause}. {remedy[0].upper()}{remedy[1:]} and {again}."
 
 
