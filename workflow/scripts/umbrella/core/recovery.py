@@ -10,6 +10,10 @@ its command is Snakemake or one of the job scripts Snakemake wrote under ``.snak
 other users, whose details the system hides, are not seen. The half-written outputs of the killed jobs are
 Snakemake's "incomplete" files, which the workflow profile reruns (``rerun-incomplete``); the temporary files
 of this package's atomic writes (``.<name>.<random>.tmp``) are removed here.
+
+Only the processes of this machine are seen. On a cluster the Snakemake that submits the jobs runs here (the
+jobs themselves run elsewhere), so a second run started on the same machine is refused; one started on another
+machine that shares the folder would take the live run's locks for stale ones.
 """
 
 from __future__ import annotations
