@@ -97,7 +97,10 @@ if workflow.is_main_process:
     if _fault and not workflow.output_settings.dryrun:
         raise WorkflowError(_fault)
     if _removed:
-        logger.info(f"A killed run left {len(_removed)} lock and temporary files; they were removed.")
+        logger.info(
+            f"An interrupted run left {len(_removed)} lock and temporary files behind; they were removed, and "
+            "the jobs it had not finished run again."
+        )
 
 PROVENANCE = out("results/provenance.json")
 GIT = git_state(workflow.basedir, ["Snakefile", "workflow", "config", config["data"]])
