@@ -2,12 +2,15 @@ import os
 import sys
 from pathlib import Path
 
+from snakemake.logging import logger
+
 # The parse-time checks need the package; Snakemake puts only a script's own folder on the path of its jobs,
 # so the package's folder is found next to this file (also when the workflow is used as a module).
 sys.path.insert(0, str(Path(workflow.current_basedir).parent / "scripts"))
 
 from umbrella.core.config import validate_config, vocabularies
 from umbrella.core.errors import InputError, Problem
+from umbrella.core.faults import describe_fault, unwritable
 from umbrella.core.places import analysis_name, name_problem, place
 from umbrella.core.datasets import OPTIONAL_SHEETS, find_sheets
 from umbrella.preflight import validate_once
@@ -19,6 +22,7 @@ from umbrella.core.registry import (
     supplement_tables,
 )
 from umbrella.core.provenance import git_state
+from umbrella.core.recovery import recover
 
 CONFIG_FILES = [
     os.path.relpath(p) if str(p).startswith(os.getcwd()) else str(p) for p in workflow.config_settings.configfiles
@@ -59,6 +63,10 @@ try:
     )
 except InputError as exc:
     raise WorkflowError(exc.format()) from None
+except (OSError, MemoryError) as exc:
+    if describe_fault(exc) is None:
+        raise
+    raise WorkflowError(describe_fault(exc)) from None
 ENV = "../../environment.yml"
 
 
@@ -74,6 +82,26 @@ DICTIONARY = source("../schemas/outputs.yaml")
 
 FLAGS = conditions(SHEET_FILES, config["prisma"])
 OUTPUTS = active(FLAGS, NAME)
+
+# After a killed run: its stale locks and half-written files go (its unfinished jobs rerun, see the profile's
+# rerun-incomplete), so the same command finishes the run; a run still working on these outputs refuses this one.
+if workflow.is_main_process:
+    _removed, _refusal = recover(
+        ".",
+        [out("results"), out("reports")],
+        [o.path for o in OUTPUTS.values()] + [out("reports/umbrella_review.html"), out("reports/supplement.zip")],
+    )
+    if _refusal:  # a dry run too: the live run's unfinished files would read as a killed run's
+        raise WorkflowError(_refusal)
+    _fault = unwritable([o.path for o in OUTPUTS.values()] + [out("logs/umbrella_review.log")])
+    if _fault and not workflow.output_settings.dryrun:
+        raise WorkflowError(_fault)
+    if _removed:
+        logger.info(
+            f"An interrupted run left {len(_removed)} lock and temporary files behind; they were removed, and "
+            "the jobs it had not finished run again."
+        )
+
 PROVENANCE = out("results/provenance.json")
 GIT = git_state(workflow.basedir, ["Snakefile", "workflow", "config", config["data"]])
 

@@ -130,7 +130,8 @@ def supplement_labels(flags: Mapping[str, bool]) -> dict[str, str]:
 def supplement_figures(flags: Mapping[str, bool], name: str = "") -> list[tuple[Output, str]]:
     """The supplement's figures in this analysis with their labels (S1, S2...; the report prints "Figure S1"), in
     label order: each figure's ``supplement.label`` in the registry, and a figure declared without one numbered
-    after the highest declared label, in the order of the registry."""
+    after the highest declared label, in the order of the registry. Paths are in the folders of the analysis
+    called ``name``."""
     figures = [o for o in active(flags, name).values() if o.kind == "figure"]
     labelled = [(o, o.supplement["label"]) for o in figures if o.supplement and o.supplement.get("label")]
     last = max((_label_order(label)[0] for _, label in labelled), default=0)

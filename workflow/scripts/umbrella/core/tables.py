@@ -17,6 +17,17 @@ import pandas as pd
 
 FLOAT_FORMAT = "%.10g"
 
+#: The first characters that make a spreadsheet read a cell as a formula (OWASP, "CSV injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(text: str) -> str:
+    """``text`` as a spreadsheet shows it and never runs it: with a leading apostrophe when it starts like a
+    formula (:data:`FORMULA_START`: ``=HYPERLINK(...)``, ``+1``, ``-x``, ``@SUM``, a tab, a carriage return).
+    Only text is changed; numbers (``-0.5`` in a column of numbers) are written as numbers by the writers and
+    never pass here. Applying it twice changes nothing more."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
 
 @contextmanager
 def atomic_open(path: str | Path) -> Iterator[TextIO]:
@@ -38,28 +49,36 @@ def atomic_open(path: str | Path) -> Iterator[TextIO]:
         raise
 
 
-def write_table(df: pd.DataFrame, path: str | Path) -> None:
+def write_table(df: pd.DataFrame, path: str | Path, escape: bool = False) -> None:
     """Write a CSV that depends only on the table: UTF-8, ``,``, LF, no index, floats as ``%.10g``,
-    booleans as ``true``/``false``, missing values blank; written atomically (:func:`atomic_open`)."""
+    booleans as ``true``/``false``, missing values blank; written atomically (:func:`atomic_open`). With
+    ``escape`` (a table for a spreadsheet), every text cell and column name goes through :func:`spreadsheet_text`."""
     with atomic_open(path) as fh:
-        write_rows(df, fh, header=True)
+        write_rows(df, fh, header=True, escape=escape)
 
 
-def write_rows(table: pd.DataFrame, fh: TextIO, header: bool = True) -> None:
+def write_rows(table: pd.DataFrame, fh: TextIO, header: bool = True, escape: bool = False) -> None:
     """Write ``table``'s rows (and its header row when ``header``) to ``fh`` as :func:`write_table` lays them out
     (``csv`` quoting, booleans as true/false, floats as ``%.10g``, missing values blank). Columns of numbers,
     booleans and text are formatted one distinct value at a time, so millions of rows take seconds; a table with
-    any other kind of column goes through pandas' ``to_csv``."""
-    fields = [_csv_column(table.iloc[:, j]) for j in range(table.shape[1])]
+    any other kind of column goes through pandas' ``to_csv``. With ``escape``, every text cell and every column
+    name that a spreadsheet would run as a formula starts with an apostrophe (:func:`spreadsheet_text`)."""
+    names = [str(c) for c in table.columns]
+    if escape:
+        names = [spreadsheet_text(c) for c in names]
+    fields = [_csv_column(table.iloc[:, j], escape) for j in range(table.shape[1])]
     if not fields or any(f is None for f in fields):
         out = table.copy()
         for col in out.columns:
             if _holds_booleans(out[col]):
                 out[col] = out[col].map(lambda v: "" if v is None or v is pd.NA else ("true" if v else "false"))
+            elif escape and (out[col].dtype == object or pd.api.types.is_string_dtype(out[col])):
+                out[col] = out[col].map(lambda v: spreadsheet_text(v) if isinstance(v, str) else v)
+        out.columns = names if escape else out.columns
         out.to_csv(fh, index=False, header=header, float_format=FLOAT_FORMAT, lineterminator="\n")
         return
     if header:
-        csv.writer(fh, lineterminator="\n").writerow(list(table.columns))
+        csv.writer(fh, lineterminator="\n").writerow(names)
     if len(fields) == 1:
         lines = [f if f else '""' for f in fields[0]]  # the csv module quotes a lone empty field
     else:
@@ -89,8 +108,9 @@ def take(values: list[Any], codes: np.ndarray, missing: Any) -> np.ndarray:
     return table[codes]
 
 
-def _csv_column(values: pd.Series) -> list[str] | None:
-    """A column's CSV fields, or None for a column type not handled here."""
+def _csv_column(values: pd.Series, escape: bool = False) -> list[str] | None:
+    """A column's CSV fields (text through :func:`spreadsheet_text` when ``escape``), or None for a column type
+    not handled here."""
     kind = values.dtype.kind
     if kind == "b":
         flags = values.to_numpy(dtype=bool, na_value=False)
@@ -107,7 +127,8 @@ def _csv_column(values: pd.Series) -> list[str] | None:
         codes, uniques = pd.factorize(values)
         if not all(type(v) is str for v in uniques):
             return None
-        return take(_csv_fields(list(uniques)), codes, "").tolist()
+        texts = [spreadsheet_text(v) for v in uniques] if escape else list(uniques)
+        return take(_csv_fields(texts), codes, "").tolist()
     return None
 
 

@@ -16,7 +16,9 @@ from umbrella.reanalysis.model import Padded
 def egger_regression(p: Padded) -> dict[str, np.ndarray]:
     """Egger's regression of every outcome: the weighted least-squares line y = intercept + slope·SE (weights
     1/SE²), as metafor's ``regtest(model = "lm")`` fits it, and the t and two-sided p of its slope (df k − 2),
-    NaN below k = 3. The funnel plots draw this line."""
+    NaN below k = 3 and NaN when the regression has no residual variance (the studies lie on one line, e.g. two
+    of three studies identical: :func:`exact_fit`), where the test is undefined. The funnel plots draw this
+    line."""
     se = np.sqrt(p.v)
     w = np.where(p.mask, 1 / p.v, 0.0)
     sw = w.sum(axis=1)
@@ -32,15 +34,26 @@ def egger_regression(p: Padded) -> dict[str, np.ndarray]:
         sigma2 = (w * resid**2).sum(axis=1) / df
         t = slope / np.sqrt(sigma2 / sxx)
         pval = 2 * stats.t.sf(np.abs(t), np.where(df >= 1, df, 1))
-    ok = p.k >= 3
+        tss = (w * (p.y - ym[:, None]) ** 2).sum(axis=1)
+    ok = (p.k >= 3) & ~exact_fit(sigma2 * df, tss)
     return {"intercept": intercept, "slope": slope, "t": np.where(ok, t, np.nan), "p": np.where(ok, pval, np.nan)}
 
 
 def egger(p: Padded) -> tuple[np.ndarray, np.ndarray]:
     """Egger's test: t and two-sided p of the slope on SE in the weighted regression of y on SE (weights
-    1/SE²; df k − 2); NaN below k = 3."""
+    1/SE²; df k − 2); NaN below k = 3 and where the test is undefined (:func:`egger_regression`)."""
     line = egger_regression(p)
     return line["t"], line["p"]
+
+
+def exact_fit(rss: np.ndarray, tss: np.ndarray) -> np.ndarray:
+    """Whether each weighted regression fits its studies exactly: residual sum of squares ``rss`` below 1e-20 of
+    the total ``tss`` (1 − R² < 1e-20, what round-off leaves of a perfect fit), or no variation at all. The
+    studies then lie on one line (two of three studies identical, say): R's ``summary.lm`` warns "essentially
+    perfect fit: summary may be unreliable", and metafor's ``regtest`` prints a t of about 10^15 and p < .0001
+    made of round-off; here Egger's test is left undefined instead, so nothing is concluded from it."""
+    with np.errstate(invalid="ignore"):
+        return ~(rss > 1e-20 * tss)
 
 
 ESB_METHODS = ("TESSPSST", "TESS", "PSST")

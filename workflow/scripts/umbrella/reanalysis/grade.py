@@ -254,15 +254,25 @@ def _imprecision(pooled: pd.DataFrame, intervals: GradingIntervals) -> Domain:
 def _publication_bias(pooled: pd.DataFrame) -> Domain:
     """1 when Egger p or excess-significance p ≤ 0.10, or when neither test could be run."""
     egger_p, esb_p = numeric(pooled, "egger_p"), numeric(pooled, "esb_p")
+    k = numeric(pooled, "k")
     untested = ~np.isfinite(egger_p) & ~np.isfinite(esb_p)
     return Domain(
         downgrade=np.where(untested, 1, ((egger_p <= 0.10) | (esb_p <= 0.10)).astype(int)),
         reasons=[
-            f"Egger p {p_words(egger_p[i])}, excess-significance p {p_words(esb_p[i])}" for i in range(len(pooled))
+            f"Egger p {_egger_words(egger_p[i], k[i])}, excess-significance p {p_words(esb_p[i])}"
+            for i in range(len(pooled))
         ],
         assumed=untested,
         assumed_words="no small-study or excess-significance test: publication bias suspected (−1)",
     )
+
+
+def _egger_words(p: float, k: float) -> str:
+    """Egger's p in words; with 3 or more studies and no p, the test is undefined: its regression fits the
+    studies exactly (e.g. two of three identical) or all studies have the same SE (see ``bias_tests.egger``)."""
+    if not np.isfinite(p) and np.isfinite(k) and k >= 3:
+        return "undefined (its regression fits the studies exactly, or all have the same SE)"
+    return p_words(p)
 
 
 def _signed(x: float) -> str:

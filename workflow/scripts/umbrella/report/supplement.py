@@ -4,7 +4,8 @@ data dictionary, a Frictionless data package, a README and a checksum manifest, 
 Everything written here depends only on its inputs: rows and files in a fixed order, no clock time (zip entries
 and workbook properties carry 1980-01-01), so an unchanged analysis gives an unchanged supplement. Text cells that
 a spreadsheet would run as a formula (starting with = + - @, a tab or a carriage return) are neutralised with a
-leading apostrophe in the CSV files and the workbook.
+leading apostrophe in the CSV files and the workbook, column names included, by the writers themselves (every
+table, every column; numbers stay numbers).
 
 The CSV files hold every table in full. The workbook keeps within what a spreadsheet opens: a table with more
 cells (rows x columns) than ``workbook_cells`` is left to its CSV file, a table with more rows than a sheet holds
@@ -33,11 +34,19 @@ import pandas as pd
 
 from umbrella.core.datasets import SHEETS, sha256_of
 from umbrella.core.sheets import load_schema
-from umbrella.core.tables import atomic_open, output_dictionary, take, write_rows, write_table
+from umbrella.core.tables import (
+    FORMULA_START,
+    atomic_open,
+    output_dictionary,
+    spreadsheet_text,
+    take,
+    write_rows,
+    write_table,
+)
 
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 FIXED_ISO = "1980-01-01T00:00:00Z"
-DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+DANGEROUS = FORMULA_START
 
 EXCEL_ROWS = 1_048_575  # data rows a sheet holds under its header row (Excel: 1,048,576 rows)
 EXCEL_COLUMNS = 16_384  # columns a sheet holds
@@ -320,7 +329,7 @@ def _write_sheet(wb: Any, title: str, frame: pd.DataFrame) -> tuple[Any, pd.Data
         ws.column_dimensions[get_column_letter(i)].width = _width(col, frame.iloc[:, i - 1])
     header = []
     for col in frame.columns:
-        cell = WriteOnlyCell(ws, value=col)
+        cell = WriteOnlyCell(ws, value=spreadsheet_text(str(col)))
         cell.font = Font(bold=True)
         header.append(cell)
     ws.append(header)
@@ -339,8 +348,8 @@ def _width(name: Any, values: pd.Series) -> int:
 def _cells(values: pd.Series) -> list[Any]:
     """A column's cell values: None for missing, plain Python values (not numpy scalars)."""
     cells = values.astype(object).where(values.notna(), None).tolist()
-    if values.dtype == object:
-        cells = [v if v is None or type(v) is str else _plain(v) for v in cells]
+    if values.dtype == object or pd.api.types.is_string_dtype(values):
+        cells = [None if v is None else spreadsheet_text(v) if type(v) is str else _plain(v) for v in cells]
     return cells
 
 
@@ -426,6 +435,7 @@ def _column_xml(values: pd.Series, letter: str, rows: list[str]) -> list[str]:
         ]
     else:
         codes, uniques = pd.factorize(values)
+        uniques = [spreadsheet_text(v) for v in uniques]
         tails = [
             '" t="inlineStr"><is>' + ("<t>" if v == v.strip() else _PRESERVE) + _xml_text(v) + "</t></is></c>"
             if v
@@ -527,7 +537,7 @@ def datapackage(entries: Sequence[tuple[TableSpec, str, list[dict[str, Any]]]], 
     for spec, relpath, columns in entries:
         fields = []
         for c in columns:
-            field = {"name": c["name"], "type": FRICTIONLESS_TYPES.get(c["type"], "string")}
+            field = {"name": spreadsheet_text(str(c["name"])), "type": FRICTIONLESS_TYPES.get(c["type"], "string")}
             if c["description"]:
                 field["description"] = c["description"]
             if field["type"] == "boolean":
@@ -605,7 +615,7 @@ def _build_supplement(
     )
     del tables, placements  # the rows are written: let them go
     written.append(folder / "supplement.xlsx")
-    write_table(neutralise(data_dictionary(entries)), folder / "data_dictionary.csv")
+    write_table(data_dictionary(entries), folder / "data_dictionary.csv", escape=True)
     written.append(folder / "data_dictionary.csv")
     written += copy_figures(figures, folder / "figures")
     shutil.copyfile(provenance, folder / "provenance.json")
@@ -661,7 +671,7 @@ def _write_table(
     with reader, atomic_open(folder / relpath) as fh:
         for i, chunk in enumerate(reader):  # a header-only file gives one empty chunk
             safe = _converted(chunk, types, parse)
-            write_rows(safe, fh, header=i == 0)
+            write_rows(safe, fh, header=i == 0, escape=True)
             rows += len(safe)
             if kept is not None:
                 kept.append(safe)
