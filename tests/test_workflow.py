@@ -116,9 +116,11 @@ def test_simulated_run_replaces_the_default_config(simulated_run: Path, copy_run
     groups = {line.split(",")[3] for line in effects.splitlines()[1:]}
     forests = list((work / "results/simulated/effects/forest").glob("forest_*.svg"))
     assert len(forests) == len(groups) >= 3
-    # quality 3, evidence map, forests, implementation, flow, overlap heatmap, citation matrix, umbrella forest
-    assert html.count('src="data:image/svg+xml;base64,') == 3 + 1 + len(forests) + 2 + 1 + 1 + 1
     pooled = (work / "results/simulated/effects/pooled.csv").read_text(encoding="utf-8").splitlines()
+    # quality 3, evidence map, forests, implementation, flow, overlap heatmap, citation matrix, umbrella forest,
+    # and three plots of each re-analysed meta-analysis
+    expected = 3 + 1 + len(forests) + 2 + 1 + 1 + 1 + 3 * (len(pooled) - 1)
+    assert html.count('src="data:image/svg+xml;base64,') == expected
     assert pooled[0].startswith("outcome,review_id,measure,k,n_cases,n_controls,n_total,estimate,se,ci_lower")
     assert len(pooled) == 1 + 9  # 3 outcomes x 3 reviews
     assert "Re-analysis of study-level data" in html and "Ioannidis classes" in html
