@@ -223,10 +223,9 @@ def render_subsection(tmp_path: Path, row_limit: int) -> str:
     from umbrella.report.section_contexts import findings_context
 
     templates = ROOT / "workflow/templates"
-    macros = [
-        line for line in (templates / "report.html.j2").read_text(encoding="utf-8").splitlines() if "macro" in line
-    ]
-    (tmp_path / "page.html.j2").write_text("\n".join([*macros, '{% include "summary_of_findings.html.j2" %}']))
+    report = (templates / "report.html.j2").read_text(encoding="utf-8")
+    macros = report[: report.index("<html")].removeprefix("<!DOCTYPE html>")  # the macros defined above the page
+    (tmp_path / "page.html.j2").write_text(macros + '{% include "summary_of_findings.html.j2" %}')
     shutil.copy(templates / "summary_of_findings.html.j2", tmp_path)
     effects = effects_frame()
     effects.loc[effects["outcome"] == "Hope", "outcome"] = PAYLOAD
