@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 import numpy as np
 import pandas as pd
@@ -30,15 +30,15 @@ def spreadsheet_text(text: str) -> str:
 
 
 @contextmanager
-def atomic_open(path: str | Path) -> Iterator[TextIO]:
-    """Open ``path`` for writing text (UTF-8, newlines untranslated) through a temporary file in the same
-    folder that replaces ``path`` only when the block ends without error, so a crash never leaves half a file.
-    The file gets the usual permissions (0666 less the umask)."""
+def atomic_open(path: str | Path, binary: bool = False) -> Iterator[TextIO | BinaryIO]:
+    """Open ``path`` for writing text (UTF-8, newlines untranslated; bytes with ``binary``) through a temporary
+    file in the same folder that replaces ``path`` only when the block ends without error, so a crash never
+    leaves half a file. The file gets the usual permissions (0666 less the umask)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        with os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             yield fh
         umask = os.umask(0)
         os.umask(umask)

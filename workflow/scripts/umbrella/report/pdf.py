@@ -9,12 +9,12 @@ document's title. The PDF records no date and no random identifier, so the same 
 from __future__ import annotations
 
 import logging
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from umbrella.core.tables import atomic_open
 
 # Only what the report itself holds: its figures are data: URIs; nothing is fetched from a network or a disk.
 ALLOWED_PROTOCOLS = frozenset({"data"})
@@ -111,17 +111,6 @@ def render_pdf(
     overflows = overflowing_boxes(document)
     for overflow in overflows:
         logging.getLogger(__name__).warning("%s", overflow)
-    output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            document.write_pdf(fh, pdf_identifier=False)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, output)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(output, binary=True) as fh:
+        document.write_pdf(fh, pdf_identifier=False)
     return overflows
