@@ -216,3 +216,14 @@ def test_neutralise_changes_only_formula_like_text() -> None:
     for col in ("mixed", "text"):
         old[col] = old[col].map(lambda v: "'" + v if isinstance(v, str) and v.startswith(supplement.DANGEROUS) else v)
     pd.testing.assert_frame_equal(neutralise(frame), old)
+
+
+def test_a_carriage_return_in_a_text_cell_keeps_its_row_whole() -> None:
+    # the csv module, given a line end of "\n" alone, leaves a field holding a bare "\r" unquoted, and a reader
+    # then ends the row there (pandas read x\ry,1 as two rows)
+    table = pd.DataFrame({"text\rhead": ["x\ry", "z", 'q,"r"', "a\r\nb"], "n": [1, 2, 3, 4]})
+    buffer = io.StringIO()
+    write_rows(table, buffer)
+    assert buffer.getvalue() == '"text\rhead",n\n"x\ry",1\nz,2\n"q,""r""",3\n"a\r\nb",4\n'
+    back = pd.read_csv(io.StringIO(buffer.getvalue()), keep_default_na=False)
+    assert back.columns.tolist() == ["text\rhead", "n"] and back["text\rhead"].tolist() == table["text\rhead"].tolist()

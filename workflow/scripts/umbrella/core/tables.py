@@ -78,7 +78,8 @@ def write_rows(table: pd.DataFrame, fh: TextIO, header: bool = True, escape: boo
         out.to_csv(fh, index=False, header=header, float_format=FLOAT_FORMAT, lineterminator="\n")
         return
     if header:
-        csv.writer(fh, lineterminator="\n").writerow(names)
+        heads = _csv_fields(names)
+        fh.write((",".join(heads) if heads != [""] else '""') + "\n")  # a lone empty field is quoted, as below
     if len(fields) == 1:
         lines = [f if f else '""' for f in fields[0]]  # the csv module quotes a lone empty field
     else:
@@ -133,15 +134,17 @@ def _csv_column(values: pd.Series, escape: bool = False) -> list[str] | None:
 
 
 def _csv_fields(texts: Sequence[str]) -> list[str]:
-    """Each text as the ``csv`` module writes it as one field of a row (quoted where it must be)."""
+    """Each text as the ``csv`` module writes it as one field of a row (quoted where it must be). A text with a
+    carriage return is quoted too: with a line end of ``\n`` alone the module would leave it bare, and a reader
+    would end the row there."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer, lineterminator="\r\n")  # quotes a field holding \r or \n; the line end is cut off
     out = []
     for text in texts:
         buffer.seek(0)
         buffer.truncate()
         writer.writerow((text, ""))
-        out.append(buffer.getvalue()[:-2])  # less the delimiter and empty field after it, and the line end
+        out.append(buffer.getvalue()[:-3])  # less the delimiter and empty field after it, and the line end
     return out
 
 
