@@ -35,3 +35,17 @@ def test_the_label_may_be_in_the_heading_and_may_be_missing() -> None:
 
 def test_a_report_without_long_tables_is_laid_out_as_it_is() -> None:
     assert trim_tables(page(50), 50) is None
+
+
+def test_the_plots_of_each_meta_analysis_are_listed_by_their_summary_line() -> None:
+    blocks = "".join(
+        f'<details class="meta-analysis" id="ma-{i}">\n<summary>Outcome {i}: OR 1.{i}</summary>\n'
+        f'<figure><img src="data:image/svg+xml;base64,AAAA" alt="plot {i}"></figure>\n</details>'
+        for i in range(3)
+    )
+    html = trim_tables(f"<!DOCTYPE html><html><body><h4>Each meta-analysis in detail</h4>{blocks}</body></html>", 50)
+    assert html.count("<details") == 3 and "Outcome 2: OR 1.2" in html
+    assert "<img" not in html and "<figure" not in html
+    assert html.count("plots are in the HTML report (open its line) and in the supplement") == 1
+    where = html.index("plots are in the HTML report")
+    assert html.index("Each meta-analysis in detail") < where < html.index("Outcome 0")

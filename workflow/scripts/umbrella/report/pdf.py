@@ -36,9 +36,11 @@ class Overflow:
 
 
 def trim_tables(html: str, max_rows: int) -> str | None:
-    """The report with every table cut to its first ``max_rows`` body rows, each cut table followed by a note
-    saying how many rows the PDF leaves out and where they are; None when no table is longer (then the report is
-    laid out as it is). Laying out a row costs WeasyPrint about 0.1 s, so this bounds the PDF's cost."""
+    """The report as the PDF lays it out, or None when that is the report as it is: every table cut to its first
+    ``max_rows`` body rows, each cut table followed by a note saying how many rows the PDF leaves out and where
+    they are; each folded block of a meta-analysis' plots (``<details>``) reduced to its one-line summary, as a
+    browser prints it folded, with one note before the first saying where the plots are. Laying out a table row
+    costs WeasyPrint about 0.1 s and a figure about a second, so this bounds the PDF's cost."""
     from lxml import etree
     from lxml import html as lxml_html
 
@@ -60,7 +62,21 @@ def trim_tables(html: str, max_rows: int) -> str | None:
         )
         table.addnext(note)
         cut += 1
-    if not cut:
+    folded = list(root.iter("details"))
+    for details in folded:
+        details.text = None
+        for child in list(details):
+            if child.tag != "summary":
+                details.remove(child)
+    if folded:
+        note = etree.SubElement(folded[0].getparent(), "p")
+        note.set("class", "more")
+        note.text = (
+            "In this PDF each meta-analysis is listed by its result; its forest, funnel and leave-one-out plots are "
+            "in the HTML report (open its line) and in the supplement."
+        )
+        folded[0].addprevious(note)
+    if not cut and not folded:
         return None
     return etree.tostring(root, method="html", encoding="unicode", doctype="<!DOCTYPE html>")
 
