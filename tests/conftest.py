@@ -21,6 +21,12 @@ import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+#: Debian's Chromium, which the browser tests drive through playwright (CI installs it).
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+IN_CI = bool(os.environ.get("CI"))
+#: Chromium offline and quiet: no background networking, updates, sync or QUIC.
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-quic"]  # fmt: skip
 
 #: What a copy of the workflow needs: everything but generated files and the virtualenv.
 WORKFLOW_PARTS = ["Snakefile", "workflow", "config", "data", "environment.yml", "profiles"]
@@ -212,3 +218,14 @@ def captured(monkeypatch: pytest.MonkeyPatch) -> list:
     for module in (forest, evidence_map, figure_common, reanalysis_figures):
         monkeypatch.setattr(module, "save_svg", keep)
     return figures
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the session's browser tests."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+        yield instance
+        instance.close()

@@ -8,27 +8,14 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import CHROMIUM, IN_CI, ROOT
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-IN_CI = bool(os.environ.get("CI"))
 playwright = pytest.importorskip("playwright.sync_api") if (CHROMIUM or IN_CI) else None
 pytestmark = [
     pytest.mark.skipif(not CHROMIUM and not IN_CI, reason="Chromium not installed (CI installs it)"),
     pytest.mark.e2e,
     pytest.mark.browser,
 ]
-
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run", "--disable-quic"]  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        yield instance
-        instance.close()
 
 
 def open_report(browser, html: Path):
