@@ -543,3 +543,15 @@ def test_compared_columns_follow_the_schema_and_shared_extras() -> None:
     assert cols[0] == "first_author" and cols[-1] == "extra"
     assert not {"review_id", "source", "notes", "only_a"} & set(cols)
     assert compared_columns("amstar2", []) == ["answer"]
+
+
+def test_rows_without_a_key_are_listed_by_content_whatever_their_order() -> None:
+    rows = [("R1", "users", "Hope", "Agency", "felt heard"), ("R1", "users", "Hope", "Agency", "felt able")]
+    columns = ["review_id", "perspective", "theme", "subtheme", "finding"]
+    a = pd.DataFrame(rows, columns=columns).astype(object)
+    b = pd.DataFrame(rows[:0], columns=columns).astype(object)
+    found = compare_copies({"A": {"experiences": a}, "B": {"experiences": b}}).disagreements
+    again = compare_copies({"A": {"experiences": a[::-1]}, "B": {"experiences": b}}).disagreements
+    shown = "review_id = R1; perspective = users; theme = Hope; subtheme = Agency; finding = "
+    assert found["key"].tolist() == [shown + "felt able", shown + "felt heard"]
+    pd.testing.assert_frame_equal(found, again)

@@ -1,6 +1,6 @@
 """Double extraction: two or more extractors' copies of the sheets, compared cell by cell.
 
-Each extractor fills the sheets on their own (Cochrane Handbook, chapter 5.5.2); :func:`compare_copies` lists
+Each extractor fills the sheets on their own (Cochrane Handbook, chapter 5); :func:`compare_copies` lists
 where their copies differ and how often they agree, and tells which differences a reconciled set settles.
 
 **Sheets.** A sheet is compared when at least one copy has it; a copy without it has no rows of it.
@@ -423,6 +423,8 @@ def _compare_sheet(
         return reduce(lambda a, b: a.combine_first(b), [merged[(e, col)] for e in extractors])
 
     sort_frame = pd.DataFrame({f"s{i}": first(f"s:{i}").to_numpy() for i in range(len(sort))})
+    for col in dict.fromkeys((key or columns) + full_key):  # ties: by the key as written, whatever the row order
+        sort_frame["k:" + col] = first("k:" + col).to_numpy()
     sort_frame["id"] = merged.index.to_numpy()
     order = sort_frame.sort_values(list(sort_frame.columns), kind="stable", na_position="last").index.to_numpy()
     rank = np.empty(len(order), dtype=np.int64)
