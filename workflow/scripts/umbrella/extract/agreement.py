@@ -15,7 +15,9 @@ matched in turn, in the sheet's sort order (``x-sheet.sort``), then in the order
 the same rows in another order still match), then in the order of the sheet; the key shown then names the
 added columns and the turn (``occurrence = 2``). A sheet without a key (``implementation``,
 ``experiences``) is matched on all its compared columns, as compared (case kept): a row is its own key, so
-those sheets have row-level differences only, and their agreement is given for rows only.
+those sheets have row-level differences only, and their agreement is given for rows only. The wide
+``citation_matrix`` is compared as its long table (``study_id``, ``review_id``, ``value``), whose rows are its 1
+and NA cells: a 1 against a 0 or blank cell is a row difference, a 1 against NA a value difference.
 
 **Columns.** The schema's columns, less the comparison key and the columns marked ``x-compare: false`` (the
 free-text remarks ``reviews.source``, ``reviews.notes``, ``amstar2.rater``, ``amstar2.note``,
@@ -43,9 +45,10 @@ in every copy and at least one copy fills it; a cell blank in every copy is not 
 above; ``reconciled`` then holds its value there, which decides, even when blank) and ``unreconciled`` when it
 does not; a ``row`` disagreement is always ``reconciled``, the reconciled set deciding whether the row is
 ``present`` or ``absent``. Without a reconciled set, or when the reconciled set is one extractor's own copy
-(``reconciled_copy``), every disagreement is ``unreconciled`` and ``reconciled`` is empty. Rows are sorted by
-sheet (in :data:`~umbrella.core.datasets.SHEETS` order), by key (in the sheet's sort order), then by column (in
-schema order, extra columns after).
+(``reconciled_copy``), every disagreement is ``unreconciled`` and ``reconciled`` is empty. A row that only the
+reconciled set has is no disagreement. Rows are sorted by sheet (in :data:`~umbrella.core.datasets.SHEETS`
+order), by key (in the sheet's sort order, as the first copy that has the row writes it; ties by the key as
+written), then by column (in schema order, extra columns after; a ``row`` disagreement first).
 
 **Agreement** (:attr:`Comparison.agreement`), per sheet (in ``SHEETS`` order):
 
@@ -56,11 +59,12 @@ schema order, extra columns after).
   per combination), and then ``kappa`` over its compared cells, blank counted as a category of its own: Cohen's
   kappa (Cohen 1960) for two extractors, Fleiss' kappa (Fleiss 1971) for three or more; blank when undefined
   (expected agreement 1, e.g. every cell in one category);
-- ``(rows)``: ``n_compared`` keys in any copy, ``n_agree`` keys in every copy;
+- ``(rows)``: ``n_compared`` keys in any copy, ``n_agree`` keys in every copy, ``n_disagreements`` the
+  ``row`` disagreements;
 - ``(all cells)``: the sheet's compared cells pooled (no kappa).
 
-A sheet without a key has the ``(rows)`` row only. The comparison depends only on the copies: the same copies
-give the same tables, row for row.
+A sheet without a key has the ``(rows)`` row only. The tables depend only on the copies, not on the order of
+their rows.
 """
 
 from __future__ import annotations
