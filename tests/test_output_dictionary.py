@@ -27,6 +27,10 @@ def load_tables() -> dict[str, dict]:
 
 
 TABLES = load_tables()
+#: The extractors of config/simulated.yaml, in its order (the disagreements table has a column for each).
+EXTRACTORS = list(
+    yaml.safe_load((ROOT / "config/simulated.yaml").read_text(encoding="utf-8"))["double_extraction"]["extractors"]
+)
 
 
 def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
@@ -66,13 +70,15 @@ CHECKS = {
 
 
 def test_the_dictionary_covers_the_published_tables() -> None:
-    assert len(TABLES) == 23
+    assert len(TABLES) == 25
 
 
 @pytest.mark.parametrize("name", sorted(TABLES))
 def test_each_entry_is_complete(name: str) -> None:
     entry = TABLES[name]
-    assert set(entry) - {"supplement", "review_columns"} == TABLE_KEYS, f"{name}: keys {sorted(entry)}"
+    assert set(entry) - {"supplement", "review_columns", "extractor_columns"} == TABLE_KEYS, (
+        f"{name}: keys {sorted(entry)}"
+    )
     path = Path(entry["path"])
     assert path.parts[0] == "results" and path.suffix == ".csv" and path.stem == name
     for field in ("title", "description"):
@@ -82,6 +88,8 @@ def test_each_entry_is_complete(name: str) -> None:
     assert entry["key"] and set(entry["key"]) <= set(columns), f"{name}: key {entry['key']} not among the columns"
     if "review_columns" in entry:  # one column per review after the listed ones, described once
         columns = {**columns, "<review_id>": entry["review_columns"]}
+    if "extractor_columns" in entry:  # one column per extractor after `kind`, described once
+        columns = {**columns, "<extractor>": entry["extractor_columns"]}
     for column, spec in columns.items():
         where = f"{name}.{column}"
         assert set(spec) <= COLUMN_KEYS, f"{where}: unknown keys {sorted(set(spec) - COLUMN_KEYS)}"
@@ -117,6 +125,10 @@ def test_header_is_the_dictionary_column_list(simulated_run: Path, name: str) ->
         reviews = read_csv(simulated_run / "results/simulated/overlap/review_studies.csv")[1]
         assert header[len(listed) :] == [r["review_id"] for r in reviews]
         header = header[: len(listed)]
+    if "extractor_columns" in entry:  # after `kind`, one column per extractor, in the config's order
+        at = listed.index("kind") + 1
+        assert header[at : at + len(EXTRACTORS)] == EXTRACTORS
+        header = header[:at] + header[at + len(EXTRACTORS) :]
     assert header == listed
     assert rows, f"{entry['path']} has no rows in the simulated run, so its values are not checked"
 
@@ -127,8 +139,9 @@ def test_values_have_the_dictionary_types(simulated_run: Path, name: str) -> Non
     entry = TABLES[name]
     header, rows = read_csv(simulated_run / place(entry["path"], "simulated"))
     columns = dict(entry["columns"])
-    if "review_columns" in entry:
-        columns.update({c: entry["review_columns"] for c in header if c not in columns})
+    for extra in ("review_columns", "extractor_columns"):
+        if extra in entry:
+            columns.update({c: entry[extra] for c in header if c not in columns})
     for column, spec in columns.items():
         check = CHECKS[spec["type"]]
         bad = sorted({row[column] for row in rows if row[column] != "" and not check(row[column])})

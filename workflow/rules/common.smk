@@ -13,7 +13,8 @@ from umbrella.core.errors import InputError, Problem
 from umbrella.core.faults import describe_fault, unwritable
 from umbrella.core.places import analysis_name, name_problem, place
 from umbrella.core.datasets import OPTIONAL_SHEETS, find_sheets
-from umbrella.preflight import validate_once
+from umbrella.extract.double import extractor_files
+from umbrella.preflight import check_double_extraction, validate_once
 from umbrella.core.registry import (
     active,
     conditions,
@@ -67,6 +68,23 @@ except (OSError, MemoryError) as exc:
     if describe_fault(exc) is None:
         raise
     raise WorkflowError(describe_fault(exc)) from None
+# Double extraction: each extractor's copy checked as `data` is, and the disagreements `data` does not settle
+# refused unless the config allows them.
+EXTRACTOR_FILES, _problems = extractor_files(config["double_extraction"])
+if _problems:
+    raise WorkflowError(InputError(_problems).format())
+if config["double_extraction"]:
+    try:
+        check_double_extraction(
+            EXTRACTOR_FILES,
+            SHEET_FILES,
+            VOCABULARIES,
+            f".snakemake/umbrella/{NAME or '_default'}/extractions.checked",
+            config["double_extraction"],
+            config["data"],
+        )
+    except InputError as exc:
+        raise WorkflowError(exc.format()) from None
 ENV = "../../environment.yml"
 
 
@@ -80,7 +98,7 @@ def source(path):
 
 DICTIONARY = source("../schemas/outputs.yaml")
 
-FLAGS = conditions(SHEET_FILES, config["prisma"])
+FLAGS = conditions(SHEET_FILES, config["prisma"], config["double_extraction"])
 OUTPUTS = active(FLAGS, NAME)
 
 # After a killed run: its stale locks and half-written files go (its unfinished jobs rerun, see the profile's
@@ -103,7 +121,16 @@ if workflow.is_main_process:
         )
 
 PROVENANCE = out("results/provenance.json")
-GIT = git_state(workflow.basedir, ["Snakefile", "workflow", "config", config["data"]])
+GIT = git_state(
+    workflow.basedir,
+    [
+        "Snakefile",
+        "workflow",
+        "config",
+        config["data"],
+        *((config["double_extraction"] or {}).get("extractors") or {}).values(),
+    ],
+)
 
 
 def declared(rule):

@@ -42,3 +42,33 @@ rule extract_sheet:
         ENV
     script:
         "../scripts/extract_sheet.py"
+
+
+if config["double_extraction"]:
+
+    rule compare_extractions:
+        input:
+            **{
+                f"copy_{i}_{sheet}": str(path)
+                for i, files in enumerate(EXTRACTOR_FILES.values())
+                for sheet, path in files.items()
+            },
+            **{f"data_{sheet}": str(path) for sheet, path in SHEET_FILES.items()},
+        output:
+            **declared("compare_extractions"),
+        params:
+            settings=config["double_extraction"],
+            data=config["data"],
+            vocabularies=VOCABULARIES,
+        benchmark:
+            out("logs/benchmarks/compare_extractions.tsv")
+        threads: 1
+        resources:
+            mem_mb=memory(1000, 20),
+            runtime=minutes(10),
+        log:
+            out("logs/compare_extractions.log"),
+        conda:
+            ENV
+        script:
+            "../scripts/compare_extractions.py"

@@ -57,11 +57,17 @@ rule render_pdf:
 rule record_provenance:
     input:
         **{f"sheet_{name}": str(path) for name, path in SHEET_FILES.items()},
+        **{
+            f"copy_{i}_{sheet}": str(path)
+            for i, files in enumerate(EXTRACTOR_FILES.values())
+            for sheet, path in files.items()
+        },
         configs=CONFIG_FILES,
     output:
         PROVENANCE,
     params:
         git=GIT,
+        extractors={who: {s: str(p) for s, p in files.items()} for who, files in EXTRACTOR_FILES.items()},
     benchmark:
         out("logs/benchmarks/record_provenance.tsv")
     threads: 1

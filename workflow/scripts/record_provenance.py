@@ -5,7 +5,8 @@ def main(snakemake):
     from umbrella.core.provenance import provenance, write_provenance
 
     sheets = {k.removeprefix("sheet_"): v for k, v in snakemake.input.items() if k.startswith("sheet_")}
-    write_provenance(provenance(sheets, snakemake.input.configs, snakemake.params.git), snakemake.output[0])
+    record = provenance(sheets, snakemake.input.configs, snakemake.params.git, snakemake.params.extractors)
+    write_provenance(record, snakemake.output[0])
 
 
 run(snakemake, main)  # noqa: F821

@@ -194,7 +194,7 @@ def settings_section(key: str) -> str:
 
 
 def render() -> str:
-    settings = ("overview", "reanalysis", "report")
+    settings = ("overview", "reanalysis", "report", "double_extraction")
     return HEADER + "\n".join(sheet_section(s) for s in SHEETS) + "\n" + "\n".join(map(settings_section, settings))
 
 

@@ -27,12 +27,12 @@ VALIDATING_CODE = (
 )
 
 
-def fingerprint(files: dict[str, Path], vocabularies: dict) -> str:
+def fingerprint(files: dict[str, Path], vocabularies: dict, extra: tuple[str, ...] = ()) -> str:
     """A hash of everything validation depends on: the sheet files, the config's vocabularies, the schemas
     and the validating code. Equal fingerprints mean an earlier validation still holds."""
     h = hashlib.sha256()
     schemas = sorted((PACKAGE.parents[1] / "schemas" / "sheets").glob("*.yaml"))
-    code = [PACKAGE / module for module in VALIDATING_CODE]
+    code = [PACKAGE / module for module in (*VALIDATING_CODE, *extra)]
     h.update(json.dumps(vocabularies, sort_keys=True).encode())
     for name, path in [*sorted(files.items()), *((p.name, p) for p in schemas + code)]:
         h.update(name.encode() + b"\0")
@@ -87,3 +87,39 @@ def _last(problem: Problem) -> Problem:
     from dataclasses import replace
 
     return replace(problem, order=10_000)
+
+
+def check_double_extraction(
+    copies: dict[str, dict[str, Path]],
+    files: dict[str, Path],
+    vocabularies: dict[str, list[str]],
+    stamp: str | Path,
+    settings: dict,
+    data: str,
+) -> bool:
+    """Check each extractor's copy of the sheets as ``data`` is checked and, unless the config allows them,
+    refuse disagreements that the reconciled set (``data``) does not settle; unless ``stamp`` records that these
+    very inputs already passed.
+
+    Raises :class:`~umbrella.core.errors.InputError` with every problem. Returns whether the check ran.
+    """
+    from umbrella.extract.double import reconciled_copy
+
+    copy_name = reconciled_copy(data, settings)
+    every = {**files, **{f"{name}/{sheet}": path for name, sheets in copies.items() for sheet, path in sheets.items()}}
+    stamp = Path(stamp)
+    key = fingerprint(
+        every,
+        {**vocabularies, "double_extraction": {**settings, "copy": copy_name}, "extractors": sorted(copies)},
+        extra=("extract/agreement.py", "extract/double.py"),
+    )
+    if stamp.is_file() and stamp.read_text(encoding="utf-8") == key:
+        return False
+    from umbrella.extract.double import compare, refusal, unreconciled_problems
+
+    comparison = compare(copies, files, vocabularies, copy_name)
+    if settings.get("unreconciled", "refuse") == "refuse" and comparison.n_unreconciled:
+        raise refusal(unreconciled_problems(comparison, data, copy_name), comparison.n_unreconciled)
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(key, encoding="utf-8")
+    return True

@@ -57,15 +57,25 @@ def versions() -> dict[str, str]:
     return out
 
 
-def provenance(sheets: Mapping[str, str | Path], configs: Iterable[str | Path], git: Mapping[str, Any]) -> dict:
+def provenance(
+    sheets: Mapping[str, str | Path],
+    configs: Iterable[str | Path],
+    git: Mapping[str, Any],
+    extractors: Mapping[str, Mapping[str, str | Path]] | None = None,
+) -> dict:
     """The provenance record written to ``results/provenance.json``; a sheet read from a workbook that holds
-    several sheets names its worksheet."""
-    return {
+    several sheets names its worksheet. With double extraction, each extractor's sheets are recorded too."""
+    record = {
         "sheets": {name: _sheet_record(name, path) for name, path in sheets.items()},
         "config": [{"file": str(path), "sha256": sha256_of(path)} for path in configs],
         "software": versions(),
         "git": dict(git),
     }
+    if extractors:
+        record["extractors"] = {
+            who: {name: _sheet_record(name, path) for name, path in files.items()} for who, files in extractors.items()
+        }
+    return record
 
 
 def _sheet_record(name: str, path: str | Path) -> dict[str, str]:

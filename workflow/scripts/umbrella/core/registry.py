@@ -32,14 +32,19 @@ WHEN_WORDS = {
     "implementation": "with an `implementation` sheet",
     "experiences": "with an `experiences` sheet",
     "prisma": "with `prisma` counts in the config",
+    "double_extraction": "with `double_extraction` in the config",
 }
 
 
-def conditions(sheets: Mapping[str, object] | set[str], prisma: object) -> dict[str, bool]:
-    """Which ``when`` conditions hold for an analysis with these sheets and this ``prisma`` config."""
+def conditions(
+    sheets: Mapping[str, object] | set[str], prisma: object, double_extraction: object = None
+) -> dict[str, bool]:
+    """Which ``when`` conditions hold for an analysis with these sheets, this ``prisma`` config and this
+    ``double_extraction`` config."""
     present = set(sheets)
     flags = {name: name in present for name in ("amstar2", "effects", "study_effects", "implementation", "experiences")}
     flags.update(always=True, overlap=bool(present & {"studies", "citation_matrix"}), prisma=bool(prisma))
+    flags["double_extraction"] = bool(double_extraction)
     return flags
 
 

@@ -27,6 +27,7 @@ from umbrella.report import formatting
 from umbrella.report.formatting import MISSING
 from umbrella.report.section_contexts import (
     citation_matrix_context,
+    double_extraction_context,
     effects_context,
     findings_context,
     meta_analysis_detail_context,
@@ -130,6 +131,7 @@ def build_context(
     quality = quality_context(config, tables, reviews)
     labels = dict(zip(reviews["review_id"], review_label(reviews), strict=True))
     row_limit = int((config.get("scale") or {}).get("report_rows", 200))
+    flags = conditions(present, config.get("prisma"), config.get("double_extraction"))
     return {
         **overview_context(config, tables, present),
         "amstar_levels": RATING_LABELS,
@@ -144,7 +146,7 @@ def build_context(
         "effects": _with_forest_labels(
             effects_context(config, tables, figure_dirs or {}),
             (figure_dirs or {}).get("forest", {}),
-            figure_labels(conditions(present, config.get("prisma"))).get("forest"),
+            figure_labels(flags).get("forest"),
         ),
         "findings": findings_context(config, tables),
         "synthesis": synthesis_context(config, tables),
@@ -156,8 +158,9 @@ def build_context(
         "citation_matrix": citation_matrix_context(config, tables),
         "limitations": list(config.get("limitations") or []),
         "extracted_words": extracted_words(present),
-        "supplement": supplement_labels(conditions(present, config.get("prisma"))),
-        "figure_labels": figure_labels(conditions(present, config.get("prisma"))),
+        "supplement": supplement_labels(flags),
+        "figure_labels": figure_labels(flags),
+        "double_extraction": double_extraction_context(config, tables, row_limit),
         "row_limit": row_limit,
         # the rows of the characteristics table that the report shows, which review links point to
         "review_anchors": {r: review_anchor(r) for r in tables["characteristics"]["review_id"].head(row_limit)},

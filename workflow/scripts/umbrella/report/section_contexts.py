@@ -402,3 +402,68 @@ def findings_context(config: Mapping, tables: Mapping[str, pd.DataFrame]) -> dic
         }
     )
     return out
+
+
+#: How the report names the rows of the agreement table that are not columns.
+AGREEMENT_ROWS = {"(rows)": "Rows found", "(all cells)": "All cells"}
+
+
+def agreement_percent(n_agree: int, n_compared: int) -> float | None:
+    """Percent agreement as the report prints it (one decimal): rounded down while any cell disagrees, so that
+    99.96 % never reads as 100.0."""
+    if not n_compared:
+        return None
+    share = 100 * n_agree / n_compared
+    return share if n_agree == n_compared else np.floor(share * 10) / 10
+
+
+def double_extraction_context(config: Mapping, tables: Mapping[str, pd.DataFrame], row_limit: int) -> dict[str, Any]:
+    """Double extraction: per sheet the rows each extractor found and the cells on which they agree, the
+    columns with a disagreement or a kappa, and every disagreement with the value the analysis uses."""
+    settings = config.get("double_extraction") or {}
+    out: dict[str, Any] = {
+        "built": "extraction_agreement" in tables,
+        "extractors": list(settings.get("extractors") or {}),
+    }
+    if not out["built"]:
+        return out
+    agreement = tables["extraction_agreement"]
+    disagreements = tables["extraction_disagreements"]
+    sheets = []
+    for sheet, rows in agreement.groupby("sheet", sort=False):
+        by_column = rows.set_index("column")
+        found = by_column.loc["(rows)"]
+        # a sheet matched row by row (implementation, experiences) has rows but no cells to compare
+        cells = by_column.loc["(all cells)"] if "(all cells)" in by_column.index else None
+        sheets.append(
+            {
+                "sheet": sheet,
+                "rows_any": int(found["n_compared"]),
+                "rows_all": int(found["n_agree"]),
+                "cells": None if cells is None else int(cells["n_compared"]),
+                "percent": None if cells is None else agreement_percent(cells["n_agree"], cells["n_compared"]),
+                "disagreements": int(found["n_disagreements"])
+                + (0 if cells is None else int(cells["n_disagreements"])),
+            }
+        )
+    columns = agreement[
+        ~agreement["column"].isin(list(AGREEMENT_ROWS))
+        & (agreement["n_disagreements"].gt(0) | agreement["kappa"].notna())
+    ]
+    unreconciled = int(disagreements["status"].eq("unreconciled").sum())
+    out.update(
+        {
+            "sheets": sheets,
+            "columns": [
+                {**row, "percent_agreement": agreement_percent(row["n_agree"], row["n_compared"])}
+                for row in records(columns)
+            ],
+            "disagreements": records(disagreements.head(row_limit)),
+            "n_disagreements": len(disagreements),
+            "n_unreconciled": unreconciled,
+            "allowed": settings.get("unreconciled") == "allow",
+            "n_extractors": len(out["extractors"]),
+            "kappa_name": "Cohen's kappa" if len(out["extractors"]) == 2 else "Fleiss' kappa",
+        }
+    )
+    return out

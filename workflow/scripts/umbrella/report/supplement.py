@@ -159,8 +159,10 @@ def columns_of(spec: TableSpec, table: pd.DataFrame, outputs: Mapping[str, Any])
         known.update(outputs.get("characteristics", {}).get("columns", {}))
     else:
         known = outputs[spec.source]["columns"]
-    # A table with one column per review (the citation matrix) describes those columns once.
-    per_review = None if spec.source in SHEETS else outputs.get(spec.source, {}).get("review_columns")
+    # A table with one column per review (the citation matrix) or per extractor (the disagreements) describes
+    # those columns once.
+    source = {} if spec.source in SHEETS else outputs.get(spec.source, {})
+    per_review = source.get("review_columns") or source.get("extractor_columns")
     out = []
     for col in table.columns:
         entry = known.get(col, per_review)
