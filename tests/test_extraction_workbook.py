@@ -18,7 +18,7 @@ import yaml
 from conftest import IN_CI, ROOT, copy_workflow, snakemake
 from test_workbook_input import _cell
 from umbrella.core.config import load_config, vocabularies
-from umbrella.core.datasets import SHEETS, find_sheets
+from umbrella.core.datasets import SHEETS, filled_worksheets, find_sheets
 from umbrella.core.errors import InputError
 from umbrella.core.sheet_schemas import column_types, load_schema
 from umbrella.core.sheets import load_dataset
@@ -372,3 +372,24 @@ def test_workflow_on_the_filled_workbook_gives_the_results_of_the_csv_sheets(
     assert got == expected and expected
     differ = [str(p) for p in expected if not filecmp.cmp(simulated_run / p, work / p, shallow=False)]
     assert not differ
+
+
+def test_a_worksheet_is_filled_from_its_second_row_holding_a_value(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    rows = {
+        "header": [["review_id", "outcome"]],
+        "empty": [],
+        "blank_row": [["review_id"], ["   "]],  # an inline string of spaces is no value
+        "row": [["review_id"], [], ["A2019"]],
+        "zero": [["n"], [0]],
+        "formula": [["n"], ["=1+1"]],  # a formula is a value (reading it says whether it was computed)
+        "late_header": [[], [], ["review_id"]],
+    }
+    wb.remove(wb.active)
+    for name, content in rows.items():
+        ws = wb.create_sheet(name)
+        for i, row in enumerate(content, start=1):
+            for j, value in enumerate(row, start=1):
+                ws.cell(row=i, column=j, value=value)
+    wb.save(path := tmp_path / "b.xlsx")
+    assert filled_worksheets(path) == ["row", "zero", "formula"]

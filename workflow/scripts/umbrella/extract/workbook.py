@@ -398,14 +398,14 @@ def _readme_rows(config: Mapping, source: str, sheets: Mapping[str, list[Column]
     for sheet, cols in sheets.items():
         schema = load_schema(sheet)
         meta = schema.get("x-sheet", {})
-        need = "required sheet" if meta.get("required") else "optional sheet"
+        need = "Required sheet" if meta.get("required") else "Optional sheet"
         if meta.get("wide"):
             required = "study_id, then one column per review headed by its review_id"
             key = "study_id"
         else:
             required = ", ".join(c.name for c in cols if c.required)
             key = ", ".join(meta.get("key", [])) or "none (rows may repeat)"
-        text = f"{_words(schema['description'])} ({need}.) Required columns: {required}. Key: {key}."
+        text = f"{need}. {_words(schema['description'])} Required columns: {required}. Key: {key}."
         rows.append(("text", sheet, text))
     rows += [("text", "", ""), ("heading", "Allowed values", ""), ("head", "Column", "Values")]
     for cols in sheets.values():
