@@ -25,9 +25,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import yaml
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from umbrella.core.config import load_config, vocabularies
 from umbrella.core.datasets import IGNORED_PREFIX, SHEETS
+from umbrella.core.errors import InputError
 from umbrella.core.sheet_schemas import load_schema
-from umbrella.core.tables import spreadsheet_text
+from umbrella.core.tables import atomic_open, spreadsheet_text
+from umbrella.report.supplement import _repack  # fixed document dates and zip timestamps, as the supplement's
 
 READ_ME = "Read me"
 LISTS = IGNORED_PREFIX + "lists"
@@ -81,13 +92,6 @@ def columns(sheet: str, vocabularies: Mapping[str, Sequence[str]]) -> list[Colum
         values = spec.get("enum") or (vocabularies.get(source) if source else None)
         out.append(Column(sheet, name, spec, name in required, tuple(str(v) for v in values) if values else None))
     return out
-
-
-def vocabularies_of(config: Mapping) -> dict[str, list[str]]:
-    """The config's vocabularies (research-question keys, framework domain keys)."""
-    from umbrella.core.config import vocabularies
-
-    return vocabularies(config)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -177,8 +181,6 @@ def _cut(text: str, limit: int) -> str:
 def validation(column: Column, letter: str, lists: Mapping[tuple[str, str], str]) -> Any:
     """The data validation of a column's data rows (``None`` for free text): a dropdown of its values (kept in
     ``lists``: (sheet, column) -> range), or a whole-number or decimal range, each with its message."""
-    from openpyxl.worksheet.datavalidation import DataValidation
-
     sqref = f"{letter}2:{letter}{LAST_ROW}"
     title = _cut(column.name, TITLE_CHARS)
     if column.values:
@@ -265,12 +267,6 @@ def _operator(column: Column) -> tuple[str, str, str | None]:
 # The workbook
 
 
-def column_letter(index: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(index)
-
-
 def _width(column: Column) -> float:
     longest = max(
         [
@@ -284,9 +280,7 @@ def _width(column: Column) -> float:
 
 def build(config: Mapping, source: str) -> Any:
     """The extraction workbook (an openpyxl ``Workbook``) for a validated ``config`` read from ``source``."""
-    from openpyxl import Workbook
-
-    vocab = vocabularies_of(config)
+    vocab = vocabularies(config)
     sheets = {sheet: columns(sheet, vocab) for sheet in SHEETS}
     wb = Workbook()
     wb.properties.creator = AUTHOR
@@ -313,7 +307,7 @@ def _write_lists(ws: Any, sheets: Mapping[str, list[Column]]) -> dict[tuple[str,
     ]
     lists.append((("citation_matrix", "review columns"), WIDE_VALUES))
     for j, ((sheet, name), values) in enumerate(lists, start=1):
-        letter = column_letter(j)
+        letter = get_column_letter(j)
         ws.cell(row=1, column=j, value=f"{sheet}.{name}")
         for i, value in enumerate(values, start=2):
             ws.cell(row=i, column=j, value=value)
@@ -323,14 +317,11 @@ def _write_lists(ws: Any, sheets: Mapping[str, list[Column]]) -> dict[tuple[str,
 
 
 def _write_sheet(ws: Any, cols: Sequence[Column], lists: Mapping[tuple[str, str], str]) -> None:
-    from openpyxl.comments import Comment
-    from openpyxl.styles import Font, PatternFill
-
     header_font, required_font = Font(bold=True), Font(bold=True, color="FFFFFF")
     header_fill = PatternFill("solid", start_color=HEADER_FILL, end_color=HEADER_FILL)
     required_fill = PatternFill("solid", start_color=REQUIRED_FILL, end_color=REQUIRED_FILL)
     for j, column in enumerate(cols, start=1):
-        letter = column_letter(j)
+        letter = get_column_letter(j)
         cell = ws.cell(row=1, column=j, value=column.name)
         cell.font = required_font if column.required else header_font
         cell.fill = required_fill if column.required else header_fill
@@ -345,8 +336,6 @@ def _write_sheet(ws: Any, cols: Sequence[Column], lists: Mapping[tuple[str, str]
         if rule is not None:
             ws.add_data_validation(rule)
     if cols[0].sheet == "citation_matrix":
-        from openpyxl.worksheet.datavalidation import DataValidation
-
         ws.add_data_validation(
             DataValidation(
                 type="list",
@@ -363,7 +352,7 @@ def _write_sheet(ws: Any, cols: Sequence[Column], lists: Mapping[tuple[str, str]
             )
         )
     ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:{column_letter(len(cols))}1"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}1"
 
 
 def _readme_rows(config: Mapping, source: str, sheets: Mapping[str, list[Column]]) -> list[tuple[str, str, str]]:
@@ -432,9 +421,6 @@ def _readme_rows(config: Mapping, source: str, sheets: Mapping[str, list[Column]
 
 
 def _write_readme(ws: Any, config: Mapping, source: str, sheets: Mapping[str, list[Column]]) -> None:
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-    from openpyxl.styles import Alignment, Font, PatternFill
-
     fill = PatternFill("solid", start_color=HEADING_FILL, end_color=HEADING_FILL)
     for i, (style, a, b) in enumerate(_readme_rows(config, source, sheets), start=1):
         for j, text in enumerate((a, b), start=1):
@@ -457,8 +443,6 @@ def _write_readme(ws: Any, config: Mapping, source: str, sheets: Mapping[str, li
 def workbook_bytes(config: Mapping, source: str) -> bytes:
     """The workbook's bytes: the same config and schemas give the same bytes (fixed document dates and zip
     timestamps, as the supplement's workbook)."""
-    from umbrella.report.supplement import _repack
-
     buffer = io.BytesIO()
     build(config, source).save(buffer)
     fixed = io.BytesIO()
@@ -468,8 +452,6 @@ def workbook_bytes(config: Mapping, source: str) -> bytes:
 
 def write_workbook(config: Mapping, path: str | Path, source: str) -> None:
     """Write the extraction workbook for ``config`` to ``path`` atomically (never half a file)."""
-    from umbrella.core.tables import atomic_open
-
     data = workbook_bytes(config, source)
     with atomic_open(path, binary=True) as fh:
         fh.write(data)
@@ -498,9 +480,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                          "name, or --force (make workbook ... FORCE=1) to replace it.\n")  # fmt: skip
         return 2
 
-    from umbrella.core.config import load_config
-    from umbrella.core.errors import InputError
-
     try:
         config = load_config(args.config)
     except InputError as exc:
@@ -509,8 +488,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         sys.stderr.write(f"Cannot read the config {args.config}: {exc.strerror or exc}.\n")
         return 2
-    except Exception as exc:  # YAML syntax
-        sys.stderr.write(f"Cannot read the config {args.config}: {type(exc).__name__}: {exc}\n")
+    except yaml.YAMLError as exc:
+        sys.stderr.write(f"Cannot read the config {args.config} as YAML: {exc}\n")
         return 2
     write_workbook(config, out, args.config)
     print(f"Wrote the extraction workbook for {args.config} to {out}.")
