@@ -322,6 +322,9 @@ def test_a_value_typed_over_a_dropdown_is_named(filled: Path, tmp_path: Path) ->
 @pytest.mark.browser
 @pytest.mark.skipif(not shutil.which("soffice") and not IN_CI, reason="LibreOffice not installed (CI installs it)")
 def test_libreoffice_keeps_the_dropdowns(blank: Path, tmp_path: Path) -> None:
+    """LibreOffice opens the workbook and saves it with its dropdowns (same columns, same lists, same error
+    styles), number validations, headers and hidden list worksheet. The frozen header cannot be checked this
+    way: a headless conversion writes no sheet view (pane, selection) for any workbook, frozen or not."""
     result = subprocess.run(
         ["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/profile", "--convert-to", "xlsx",
          "--outdir", str(tmp_path / "lo"), str(blank)],
