@@ -120,9 +120,12 @@ def find_worksheets(workbook: str | Path) -> tuple[dict[str, Path], list[Problem
     """Map each sheet present in ``workbook`` (one ``.xlsx`` holding every sheet) to that file.
 
     A worksheet is the sheet it is named after (see :func:`sheet_named`). Worksheets whose name starts with
-    :data:`IGNORED_PREFIX` or is one of :data:`IGNORED_WORKSHEETS` are not read. Problems: a workbook that
-    cannot be opened, a worksheet whose name is not a sheet (naming the close sheet name, if any, and the
-    allowed names), a sheet given by two worksheets, and a missing ``reviews`` worksheet.
+    :data:`IGNORED_PREFIX` or is one of :data:`IGNORED_WORKSHEETS` are not read. An optional sheet whose
+    worksheet holds no data row (only its header, or nothing at all, as in a blank extraction workbook) is
+    absent, as a CSV file not given; ``reviews`` is present whenever its worksheet is, so that an empty one is
+    reported. Problems: a workbook that cannot be opened, a worksheet whose name is not a sheet (naming the close
+    sheet name, if any, and the allowed names), a sheet given by two worksheets, and a missing ``reviews``
+    worksheet.
     """
     workbook = Path(workbook)
     file = str(workbook)
@@ -157,7 +160,7 @@ def find_worksheets(workbook: str | Path) -> tuple[dict[str, Path], list[Problem
         if len(given) > 1:
             shown = " and ".join(repr(n) for n in given)
             problems.append(Problem(file, message=f"sheet {sheet!r} is given twice (worksheets {shown}); keep one"))
-        elif given:
+        elif given and (sheet not in OPTIONAL_SHEETS or given[0] in filled_worksheets(workbook)):
             found[sheet] = workbook
     if "reviews" not in by_sheet:
         present = ", ".join(repr(n) for n in names) or "none"
@@ -207,6 +210,67 @@ def _worksheet_names(path: str, mtime_ns: int, size: int) -> tuple[str, ...]:
     ns = root.tag.partition("}")[0] + "}" if root.tag.startswith("{") else ""
     sheets = root.find(f"{ns}sheets")
     return tuple(el.get("name", "") for el in ([] if sheets is None else sheets.findall(f"{ns}sheet")))
+
+
+def filled_worksheets(path: Path) -> list[str]:
+    """The worksheets of an ``.xlsx`` workbook that hold a data row: a second row with a value under the first.
+
+    Each worksheet is streamed from the zip only until its second row holding a value (a cell with a value,
+    an inline string or a formula; a shared string counts as a value, even a blank one), so a large worksheet
+    costs what its first rows cost. A worksheet that cannot be read counts as filled: reading it then says what
+    is wrong."""
+    stat = path.stat()
+    try:
+        return list(_filled_worksheets(str(path.resolve()), stat.st_mtime_ns, stat.st_size))
+    except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError):
+        return worksheet_names(path)
+
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+
+
+@lru_cache(maxsize=32)
+def _filled_worksheets(path: str, mtime_ns: int, size: int) -> tuple[str, ...]:
+    filled = []
+    with zipfile.ZipFile(path) as zf:
+        book = ElementTree.fromstring(zf.read("xl/workbook.xml"))
+        rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+        targets = {r.get("Id"): r.get("Target", "") for r in rels}
+        for sheet in book.iter(f"{_MAIN}sheet"):
+            target = targets.get(sheet.get(f"{_REL}id"), "")
+            part = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            try:
+                with zf.open(part) as fh:
+                    rows = _rows_with_values(fh, stop=2)
+            except (KeyError, zipfile.BadZipFile, ElementTree.ParseError, OSError):
+                rows = 2
+            if rows >= 2:
+                filled.append(sheet.get("name", ""))
+    return tuple(filled)
+
+
+def _rows_with_values(fh, stop: int) -> int:
+    """How many rows of a worksheet's XML hold a value, counted up to ``stop``."""
+    rows = 0
+    has_value = False
+    for event, el in ElementTree.iterparse(fh, events=("start", "end")):
+        if event == "start":
+            if el.tag == f"{_MAIN}row":
+                has_value = False
+            continue
+        if el.tag == f"{_MAIN}f":
+            has_value = True
+        elif el.tag in (f"{_MAIN}v", f"{_MAIN}t") and (el.text or "").strip():
+            has_value = True
+        elif el.tag == f"{_MAIN}row":
+            rows += has_value
+            if rows >= stop:
+                return rows
+            el.clear()
+        elif el.tag == f"{_MAIN}sheetData":
+            break
+    return rows
 
 
 def sha256_of(path: str | Path) -> str:
