@@ -99,7 +99,8 @@ def columns(sheet: str, vocabularies: Mapping[str, Sequence[str]]) -> list[Colum
 
 
 def _words(text: str) -> str:
-    return " ".join(str(text).split())
+    """A schema's description as a spreadsheet shows it: one line, code in quotes rather than Markdown's code marks."""
+    return " ".join(str(text).replace("`", "'").split())
 
 
 def _number(value: float) -> str:
