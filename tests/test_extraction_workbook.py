@@ -5,6 +5,7 @@ filled with the simulated sheets, and edits that break it reported by worksheet,
 from __future__ import annotations
 
 import filecmp
+import json
 import re
 import shutil
 import subprocess
@@ -375,6 +376,12 @@ def test_workflow_on_the_filled_workbook_gives_the_results_of_the_csv_sheets(
     assert got == expected and expected
     differ = [str(p) for p in expected if not filecmp.cmp(simulated_run / p, work / p, shallow=False)]
     assert not differ
+    # what the run read is named by its workbook and worksheet
+    sheets = json.loads((work / "results/simulated/provenance.json").read_text(encoding="utf-8"))["sheets"]
+    assert sheets["effects"]["file"] == "data/simulated.xlsx" and sheets["effects"]["worksheet"] == "effects"
+    assert len({entry["sha256"] for entry in sheets.values()}) == 1
+    report = (work / "reports/simulated/umbrella_review.html").read_text(encoding="utf-8")
+    assert "<code>data/simulated.xlsx, worksheet &#39;effects&#39;</code>" in report
 
 
 def test_a_worksheet_is_filled_from_its_second_row_holding_a_value(tmp_path: Path) -> None:

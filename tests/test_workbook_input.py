@@ -3,16 +3,12 @@ and bad workbooks reported with file, worksheet, row and column."""
 
 from __future__ import annotations
 
-import filecmp
-import json
-import shutil
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
-import yaml
-from conftest import CONFIG_QUESTIONS, REVIEWS_OK, ROOT, copy_workflow, snakemake
+from conftest import CONFIG_QUESTIONS, REVIEWS_OK, ROOT
 from umbrella.core.datasets import SHEETS, find_sheets, sha256_of
 from umbrella.core.errors import InputError
 from umbrella.core.provenance import provenance
@@ -178,30 +174,7 @@ def test_data_that_is_not_a_folder_or_a_workbook(tmp_path: Path) -> None:
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# The workflow
-
-
-@pytest.mark.e2e
-def test_workflow_on_a_workbook_gives_the_results_of_the_csv_folder(simulated_run: Path, tmp_path: Path) -> None:
-    work = copy_workflow(tmp_path / "work")
-    simulated_workbook(work / "data/simulated.xlsx")
-    shutil.rmtree(work / "data/raw/simulated")  # the workbook is all there is to read
-    config = yaml.safe_load((work / "config/simulated.yaml").read_text(encoding="utf-8"))
-    config["data"] = "data/simulated.xlsx"
-    config["name"] = "simulated"  # the folders of the CSV run, to compare file by file
-    (work / "config/workbook.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    result = snakemake(work, "--cores", "2", "--configfile", "config/workbook.yaml")
-    assert result.returncode == 0, result.stderr[-3000:]
-    expected = sorted(p.relative_to(simulated_run) for p in (simulated_run / "results/simulated").glob("*/*.csv"))
-    got = sorted(p.relative_to(work) for p in (work / "results/simulated").glob("*/*.csv"))
-    assert got == expected and expected
-    differ = [str(p) for p in expected if not filecmp.cmp(simulated_run / p, work / p, shallow=False)]
-    assert not differ
-    sheets = json.loads((work / "results/simulated/provenance.json").read_text(encoding="utf-8"))["sheets"]
-    assert sheets["effects"]["file"] == "data/simulated.xlsx" and sheets["effects"]["worksheet"] == "effects"
-    assert len({entry["sha256"] for entry in sheets.values()}) == 1
-    report = (work / "reports/simulated/umbrella_review.html").read_text(encoding="utf-8")
-    assert "<code>data/simulated.xlsx, worksheet &#39;effects&#39;</code>" in report
+# Provenance (the workflow on a filled workbook: tests/test_extraction_workbook.py)
 
 
 def test_provenance_names_the_worksheet_of_a_workbook_only(tmp_path: Path, sheets_dir: Path) -> None:
