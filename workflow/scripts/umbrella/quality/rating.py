@@ -288,19 +288,15 @@ def item_summary(amstar2: pd.DataFrame | None, review_ids: Iterable[str], rule: 
 
 
 def cohen_kappa(a: Iterable[str], b: Iterable[str]) -> float:
-    """Cohen's kappa of two raters' categorical answers: (p_o - p_e) / (1 - p_e) (Cohen 1960).
+    """Cohen's kappa of two raters' categorical answers: (p_o - p_e) / (1 - p_e) (Cohen 1960), as the comparison
+    of extractors computes it (:func:`umbrella.extract.agreement.cohens_kappa`).
 
     NaN when there are no pairs or when chance agreement is 1 (both raters used one and the same category).
     """
-    a, b = np.asarray(list(a), dtype=object), np.asarray(list(b), dtype=object)
-    if len(a) == 0:
-        return float("nan")
-    categories = sorted(set(a) | set(b))
-    p_o = float(np.mean(a == b))
-    p_e = sum(float(np.mean(a == c)) * float(np.mean(b == c)) for c in categories)
-    if np.isclose(p_e, 1.0):
-        return float("nan")
-    return (p_o - p_e) / (1 - p_e)
+    from umbrella.extract.agreement import cohens_kappa
+
+    kappa = cohens_kappa(list(a), list(b))
+    return float("nan") if kappa is None else kappa
 
 
 def rater_agreement(amstar2: pd.DataFrame | None) -> pd.DataFrame:
