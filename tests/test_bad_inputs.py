@@ -204,7 +204,7 @@ def test_a_header_only_reviews_sheet_says_so_without_follow_on_errors(tmp_path: 
     message = message_of(folder)
     assert f"{folder / 'reviews.csv'}: the reviews sheet has no rows" in message
     assert "is not a review_id" not in message
-    assert "1 problem " in message
+    assert "1 problem." in message
 
 
 def test_a_blank_line_counts_as_a_spreadsheet_row(tmp_path: Path) -> None:

@@ -99,19 +99,42 @@ def test_unreconciled_disagreements_stop_the_run_unless_allowed(tmp_path: Path) 
     effects = (settled / "effects.csv").read_text(encoding="utf-8").splitlines(keepends=True)
     (settled / "effects.csv").write_text("".join(r for r in effects if not r.startswith("E005,")), encoding="utf-8")
     refused = snakemake(work, "-n", "--configfile", _analysis(work, "open", "data/reconciled"))
-    assert refused.returncode != 0
     said = refused.stdout + refused.stderr
-    assert "The extractors disagree on 1 cell or row that the reconciled set (`data`) does not settle" in said
-    assert "data/reconciled, sheet effects, column k_studies: 'effect_id = E005': the extractors disagree " in said
+    assert refused.returncode != 0
+    assert "The extractors disagree on 1 cell or row that the reconciled set (data: in the config) does not " in said
+    assert "data/reconciled/effects.csv, column k_studies: 'effect_id = E005': the extractors disagree " in said
     assert "(JS: '7'; MK: '8'); the reconciled set has no row with this key" in said
+    assert "rows are numbered" not in said and "Settle each disagreement in the reconciled set" in said
     assert not (work / "results").exists() and not (work / "reports").exists()
     allowed = snakemake(work, "-n", "--configfile", _analysis(work, "open_allowed", "data/reconciled", "allow"))
     assert allowed.returncode == 0, allowed.stderr[-3000:]
-    # `data` pointing at one extractor's copy settles nothing
+    said = allowed.stdout + allowed.stderr
+    assert "1 disagreement between the extractors is not reconciled (double_extraction.unreconciled: allow)" in said
+    again = snakemake(work, "-n", "--configfile", "config/open_allowed.yaml")  # said on every run, not only the first
+    assert "1 disagreement between the extractors is not reconciled" in again.stdout + again.stderr
+
+
+@pytest.mark.e2e
+def test_a_copy_of_one_extractor_settles_nothing(tmp_path: Path) -> None:
+    work = copy_workflow(tmp_path / "work")
+    # `data` naming one extractor's copy
     own = snakemake(work, "-n", "--configfile", _analysis(work, "own", "data/raw/simulated_extractors/JS"))
     said = own.stdout + own.stderr
     assert own.returncode != 0 and "The extractors disagree on 8 cells or rows" in said
-    assert "`data` is extractor JS's copy, so no disagreement is reconciled" in said
+    assert "the reconciled set is JS's copy, so none is reconciled" in said
+    # ... or a copy of it made to be reconciled, not yet edited
+    shutil.copytree(work / "data/raw/simulated_extractors/JS", work / "data/reconciled")
+    copied = snakemake(work, "-n", "--configfile", _analysis(work, "copied", "data/reconciled"))
+    said = copied.stdout + copied.stderr
+    assert copied.returncode != 0 and "The extractors disagree on 8 cells or rows" in said
+    assert "the reconciled set holds the values of JS's copy, so none is reconciled yet" in said
+    # one cell settled (MK's year of Sim004 taken): the set is no longer JS's copy, every disagreement is settled
+    reviews = work / "data/reconciled/reviews.csv"
+    reviews.write_text(
+        reviews.read_text(encoding="utf-8").replace("Sim004,Nettlecroft,2017,", "Sim004,Nettlecroft,2018,")
+    )
+    settled = snakemake(work, "-n", "--configfile", "config/copied.yaml")
+    assert settled.returncode == 0, (settled.stdout + settled.stderr)[-3000:]
 
 
 @pytest.mark.e2e

@@ -75,7 +75,7 @@ if _problems:
     raise WorkflowError(InputError(_problems).format())
 if config["double_extraction"]:
     try:
-        check_double_extraction(
+        _open = check_double_extraction(
             EXTRACTOR_FILES,
             SHEET_FILES,
             VOCABULARIES,
@@ -85,6 +85,13 @@ if config["double_extraction"]:
         )
     except InputError as exc:
         raise WorkflowError(exc.format()) from None
+    if _open and workflow.is_main_process:
+        logger.warning(
+            f"{_open:,} disagreement{'s' if _open != 1 else ''} between the extractors "
+            f"{'are' if _open != 1 else 'is'} not reconciled (double_extraction.unreconciled: allow): the analysis "
+            f"runs on {config['data']} as it is; each is listed in "
+            f"{out('results/extract/extraction_disagreements.csv')} and in the report."
+        )
 ENV = "../../environment.yml"
 
 

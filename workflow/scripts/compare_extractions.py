@@ -7,8 +7,8 @@ def main(snakemake):
     settings, data = snakemake.params.settings, snakemake.params.data
     copies, _ = extractor_files(settings)
     reconciled = {k.removeprefix("data_"): v for k, v in snakemake.input.items() if k.startswith("data_")}
-    comparison = compare(copies, reconciled, snakemake.params.vocabularies, reconciled_copy(data, settings))
-    write_comparison(comparison, snakemake.output.agreement, snakemake.output.disagreements)
+    checked = compare(copies, reconciled, snakemake.params.vocabularies, reconciled_copy(data, settings))
+    write_comparison(checked.comparison, snakemake.output.agreement, snakemake.output.disagreements)
 
 
 run(snakemake, main)  # noqa: F821

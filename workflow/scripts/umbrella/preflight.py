@@ -96,12 +96,13 @@ def check_double_extraction(
     stamp: str | Path,
     settings: dict,
     data: str,
-) -> bool:
+) -> int:
     """Check each extractor's copy of the sheets as ``data`` is checked and, unless the config allows them,
     refuse disagreements that the reconciled set (``data``) does not settle; unless ``stamp`` records that these
     very inputs already passed.
 
-    Raises :class:`~umbrella.core.errors.InputError` with every problem. Returns whether the check ran.
+    Raises :class:`~umbrella.core.errors.InputError` with every problem. Returns the number of disagreements
+    left unreconciled (allowed by the config), as the stamp keeps it.
     """
     from umbrella.extract.double import reconciled_copy
 
@@ -110,16 +111,18 @@ def check_double_extraction(
     stamp = Path(stamp)
     key = fingerprint(
         every,
-        {**vocabularies, "double_extraction": {**settings, "copy": copy_name}, "extractors": sorted(copies)},
+        {**vocabularies, "double_extraction": {**settings, "copy": copy_name}},
         extra=("extract/agreement.py", "extract/double.py"),
     )
-    if stamp.is_file() and stamp.read_text(encoding="utf-8") == key:
-        return False
+    if stamp.is_file():
+        kept, _, count = stamp.read_text(encoding="utf-8").partition("\n")
+        if kept == key and count.strip().isdigit():
+            return int(count)
     from umbrella.extract.double import compare, refusal, unreconciled_problems
 
-    comparison = compare(copies, files, vocabularies, copy_name)
-    if settings.get("unreconciled", "refuse") == "refuse" and comparison.n_unreconciled:
-        raise refusal(unreconciled_problems(comparison, data, copy_name), comparison.n_unreconciled)
+    checked = compare(copies, files, vocabularies, copy_name)
+    if settings.get("unreconciled", "refuse") == "refuse" and checked.n_unreconciled:
+        raise refusal(unreconciled_problems(checked, files, data), checked.n_unreconciled)
     stamp.parent.mkdir(parents=True, exist_ok=True)
-    stamp.write_text(key, encoding="utf-8")
-    return True
+    stamp.write_text(f"{key}\n{checked.n_unreconciled}", encoding="utf-8")
+    return checked.n_unreconciled

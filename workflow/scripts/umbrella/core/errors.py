@@ -51,22 +51,27 @@ def shorten(text: str, limit: int) -> str:
 class InputError(Exception):
     """Bad input: one or more problems, reported together, so that a reviewer can fix them all in one pass."""
 
-    def __init__(self, problems: list[Problem], heading: str | None = None):
+    def __init__(self, problems: list[Problem], heading: str | None = None, closing: str | None = None):
         self.problems = sorted(problems, key=_sort_key)
         self.heading = heading
+        self.closing = closing
         super().__init__(self.format())
 
     def format(self) -> str:
         n = len(self.problems)
         heading = self.heading or "The extraction sheets have problems"
-        lines = [
-            f"{heading}: {n:,} problem{'s' if n != 1 else ''} "
-            "(rows are numbered as in a spreadsheet: the header is row 1).",
-        ]
+        rows = any(p.row is not None for p in self.problems)
+        note = " (rows are numbered as in a spreadsheet: the header is row 1)" if rows else ""
+        lines = [f"{heading}: {n:,} problem{'s' if n != 1 else ''}{note}."]
         lines += [f"  - {p.describe()}" for p in self.problems[:MAX_PROBLEMS]]
         if n > MAX_PROBLEMS:
             lines.append(f"  - and {n - MAX_PROBLEMS:,} more")
-        lines.append("Nothing was written. Fix every cell listed above and run again.")
+        if self.closing:
+            lines.append(self.closing)
+        elif rows:
+            lines.append("Nothing was written. Fix every cell listed above and run again.")
+        else:
+            lines.append("Nothing was written. Fix every problem listed above and run again.")
         return "\n".join(lines)
 
 

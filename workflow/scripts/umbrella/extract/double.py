@@ -9,10 +9,17 @@ turns unsettled disagreements into the problems that stop a run.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from umbrella.core.datasets import find_sheets
+from umbrella.core.datasets import find_sheets, sheet_display
 from umbrella.core.errors import InputError, Problem
+
+if TYPE_CHECKING:  # pandas is imported only when a comparison runs: the Snakefile imports this module
+    import pandas as pd
+
+    from umbrella.extract.agreement import Comparison
 
 #: Disagreements listed one by one in the message that stops a run (then "and N more").
 LISTED = 50
@@ -31,8 +38,6 @@ def extractor_files(settings: Mapping | None) -> tuple[dict[str, dict[str, Path]
 
 
 def _of_extractor(problem: Problem, name: str) -> Problem:
-    from dataclasses import replace
-
     return replace(problem, message=f"{problem.message} (extractor {name}'s copy)")
 
 
@@ -45,15 +50,31 @@ def reconciled_copy(data: str | Path, settings: Mapping | None) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class Checked:
+    """The comparison of the extractors' copies, and the extractor whose copy the reconciled set is (by its
+    path, or by holding the same values in every sheet), if any."""
+
+    comparison: Comparison
+    copy_name: str | None = None
+    same_values: bool = False
+
+    @property
+    def n_unreconciled(self) -> int:
+        return self.comparison.n_unreconciled
+
+
 def compare(
     copies: Mapping[str, Mapping[str, str | Path]],
     reconciled: Mapping[str, str | Path],
     vocabularies: Mapping[str, list[str]],
     copy_name: str | None = None,
-):
+) -> Checked:
     """Read and check every copy and the reconciled set, and compare them
-    (:func:`umbrella.extract.agreement.compare_copies`). Raises :class:`InputError` with every problem of every
-    copy."""
+    (:func:`umbrella.extract.agreement.compare_copies`). A reconciled set that holds exactly the values of one
+    extractor's copy (a copy not yet reconciled) counts as that copy, as one named by its path does: it settles
+    nothing. Where the reconciled set is a copy, the ``reconciled`` column shows that copy's values (the ones
+    the analysis uses). Raises :class:`InputError` with every problem of every copy."""
     from umbrella.core.sheets import load_files
     from umbrella.extract.agreement import compare_copies
 
@@ -67,46 +88,68 @@ def compare(
     if problems:
         raise InputError(problems, heading="The extractors' copies of the sheets have problems")
     settled = {sheet: s.table for sheet, s in load_files(reconciled, vocabularies).items()}
-    return compare_copies(tables, settled, reconciled_copy=copy_name)
+    same = copy_name is None and next((n for n, t in tables.items() if _same_values(t, settled)), None)
+    name = copy_name or same or None
+    comparison = compare_copies(tables, settled, reconciled_copy=name)
+    if name:
+        table = comparison.disagreements.copy()
+        table["reconciled"] = table[name]
+        comparison = replace(comparison, disagreements=table)
+    return Checked(comparison, name, bool(same))
 
 
-def unreconciled_problems(comparison, data: str, copy_name: str | None = None) -> list[Problem]:
-    """One problem per disagreement the reconciled set does not settle, naming the sheet, the row's key, the
-    column and each extractor's value."""
+def _same_values(copy: Mapping[str, pd.DataFrame], settled: Mapping[str, pd.DataFrame]) -> bool:
+    """Whether two sets of typed sheets hold the same sheets with the same values in the same rows."""
+    if set(copy) != set(settled):
+        return False
+    for sheet, table in copy.items():
+        other = settled[sheet]
+        if list(table.columns) != list(other.columns) or len(table) != len(other):
+            return False
+        if not table.reset_index(drop=True).astype(object).equals(other.reset_index(drop=True).astype(object)):
+            return False
+    return True
+
+
+def unreconciled_problems(checked: Checked, files: Mapping[str, str | Path], data: str) -> list[Problem]:
+    """One problem per disagreement the reconciled set does not settle, naming where the reconciled set holds
+    the sheet, the row's key, the column and each extractor's value."""
+    comparison = checked.comparison
     table = comparison.disagreements
     open_ = table[table["status"].eq("unreconciled")]
-    if copy_name:
-        why = f"`data` is extractor {copy_name}'s copy, so no disagreement is reconciled"
+    if checked.same_values:
+        why = f"the reconciled set holds the values of {checked.copy_name}'s copy, so none is reconciled yet"
+    elif checked.copy_name:
+        why = f"the reconciled set is {checked.copy_name}'s copy, so none is reconciled"
     else:
         why = "the reconciled set has no row with this key"
     problems = []
     for i, (_, row) in enumerate(open_.iterrows()):
         values = "; ".join(f"{name}: {row[name]!r}" for name in comparison.extractors)
         what = "the extractors disagree" if row["kind"] == "value" else "only some extractors found this row"
+        where = sheet_display(row["sheet"], files[row["sheet"]]) if row["sheet"] in files else f"{data}, {row['sheet']}"
         problems.append(
-            Problem(
-                f"{data}, sheet {row['sheet']}",
-                column=row["column"] or None,
-                value=row["key"],
-                message=f"{what} ({values}); {why}",
-                order=i,
-            )
+            Problem(where, column=row["column"] or None, value=row["key"], message=f"{what} ({values}); {why}", order=i)
         )
     return problems
 
 
 def refusal(problems: list[Problem], total: int) -> InputError:
     """The error that stops a run on unreconciled disagreements, saying how to settle them or go on."""
+    s = "s" if total != 1 else ""
     heading = (
-        f"The extractors disagree on {total:,} cell{'s' if total != 1 else ''} or row{'s' if total != 1 else ''} "
-        "that the reconciled set (`data`) does not settle. Reconcile each in `data` (a folder or workbook of its "
-        "own), or set `double_extraction.unreconciled: allow` to run on `data` as it is and list them in the "
-        "report"
+        f"The extractors disagree on {total:,} cell{s} or row{s} that the reconciled set (data: in the config) "
+        "does not settle"
     )
-    return InputError(problems, heading=heading)
+    closing = (
+        "Nothing was written. Settle each disagreement in the reconciled set (a folder or workbook of its own, "
+        "holding the agreed value of every cell listed), or set unreconciled: allow under double_extraction in the "
+        "config to run on the data as they are, with the disagreements listed in the report, and run again."
+    )
+    return InputError(problems, heading=heading, closing=closing)
 
 
-def write_comparison(comparison, agreement: str | Path, disagreements: str | Path) -> None:
+def write_comparison(comparison: Comparison, agreement: str | Path, disagreements: str | Path) -> None:
     """The two published tables: agreement per sheet and column, and every disagreement."""
     from umbrella.core.tables import write_table
 
