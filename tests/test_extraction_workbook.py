@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 import yaml
 from conftest import IN_CI, ROOT, copy_workflow, snakemake
+from openpyxl.utils import get_column_letter
 from test_workbook_input import _cell
 from umbrella.core.config import load_config, vocabularies
 from umbrella.core.datasets import SHEETS, filled_worksheets, find_sheets
@@ -302,7 +303,7 @@ def test_a_deleted_header_of_a_required_column_is_named(filled: Path, tmp_path: 
     wb.save(book := tmp_path / "deleted.xlsx")
     assert problems_of(book) == [
         f"{book}, worksheet 'effects', row 1, column outcome: required column is missing",
-        f"{book}, worksheet 'effects', row 1: column {column} has values but no header",
+        f"{book}, worksheet 'effects', row 1: column {get_column_letter(column)} has values but no header",
     ]
 
 

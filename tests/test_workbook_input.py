@@ -8,7 +8,8 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-from conftest import CONFIG_QUESTIONS, REVIEWS_OK, ROOT
+import yaml
+from conftest import CONFIG_QUESTIONS, REVIEWS_OK, ROOT, copy_workflow, snakemake
 from umbrella.core.datasets import SHEETS, find_sheets, sha256_of
 from umbrella.core.errors import InputError
 from umbrella.core.provenance import provenance
@@ -183,3 +184,19 @@ def test_provenance_names_the_worksheet_of_a_workbook_only(tmp_path: Path, sheet
     assert record["effects"] == {"file": str(book), "sha256": sha256_of(book), "worksheet": "Effects"}
     assert record["reviews"]["worksheet"] == "reviews"
     assert "worksheet" not in provenance({"reviews": sheets_dir / "reviews.csv"}, [], {})["sheets"]["reviews"]
+
+
+@pytest.mark.e2e
+def test_a_misspelt_worksheet_is_reported_with_the_problems_of_the_others(tmp_path: Path) -> None:
+    work = copy_workflow(tmp_path / "work")
+    rows = reviews_rows()
+    rows[1][rows[0].index("year")] = "20x9"
+    write_workbook(work / "data/mine.xlsx", {"reviews": rows, "Effcts": [["effect_id"], ["E1"]]})
+    config = yaml.safe_load((work / "config/config.yaml").read_text(encoding="utf-8"))
+    config.update(data="data/mine.xlsx", name="mine", published=None)
+    (work / "config/mine.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    result = snakemake(work, "-n", "--configfile", "config/mine.yaml")
+    said = result.stdout + result.stderr
+    assert result.returncode != 0 and ": 2 problems" in said
+    assert "worksheet 'Effcts' is not a sheet name; rename it to 'effects'" in said
+    assert "data/mine.xlsx, worksheet 'reviews', row 2, column year: '20x9'" in said

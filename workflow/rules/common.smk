@@ -14,7 +14,7 @@ from umbrella.core.faults import describe_fault, unwritable
 from umbrella.core.places import analysis_name, name_problem, place
 from umbrella.core.datasets import OPTIONAL_SHEETS, find_sheets
 from umbrella.extract.double import extractor_files
-from umbrella.preflight import check_double_extraction, validate_once
+from umbrella.preflight import check_double_extraction, sheet_problems, validate_once
 from umbrella.core.registry import (
     active,
     conditions,
@@ -49,11 +49,11 @@ def out(path):
     return place(path, NAME)
 
 
-SHEET_FILES, _problems = find_sheets(config["data"])
-if _problems:
-    raise WorkflowError(InputError(_problems).format())
-
 VOCABULARIES = vocabularies(config)
+SHEET_FILES, _problems = find_sheets(config["data"])
+if _problems:  # with the problems of the sheets that were found, so that one message lists them all
+    raise WorkflowError(InputError(_problems + sheet_problems(SHEET_FILES, VOCABULARIES)).format())
+
 try:
     validate_once(
         SHEET_FILES,

@@ -82,6 +82,23 @@ def validate_once(
     return True
 
 
+def sheet_problems(files: dict[str, Path], vocabularies: dict[str, list[str]]) -> list[Problem]:
+    """The problems of the sheets that were found, when others could not be (a misspelt worksheet): so that one
+    message lists them all. None without a reviews sheet (the others are checked against it)."""
+    if "reviews" not in files:
+        return []
+    from umbrella.core.errors import InputError
+    from umbrella.core.sheets import load_files
+
+    try:
+        load_files(files, vocabularies)
+    except InputError as exc:
+        return list(exc.problems)
+    except (OSError, MemoryError):
+        return []
+    return []
+
+
 def _last(problem: Problem) -> Problem:
     """Config problems are listed after the sheets' problems."""
     from dataclasses import replace

@@ -238,7 +238,9 @@ def _named_columns(df: pd.DataFrame, display: str) -> tuple[pd.DataFrame, list[P
     for i, h in enumerate(headers):
         if _unnamed(h):
             if df.iloc[:, i].astype(str).str.strip().ne("").any():
-                problems.append(Problem(display, row=1, message=f"column {i + 1} has values but no header"))
+                problems.append(
+                    Problem(display, row=1, message=f"column {column_letter(i + 1)} has values but no header")
+                )
             continue
         if h in seen:
             problems.append(Problem(display, row=1, column=h, message="this column appears twice in the header"))
@@ -249,6 +251,15 @@ def _named_columns(df: pd.DataFrame, display: str) -> tuple[pd.DataFrame, list[P
     df.columns = [headers[i] for i in keep]
     df.attrs["headers"] = {headers[i]: originals[i] for i in keep}
     return df.loc[:, ~df.columns.duplicated()], problems
+
+
+def column_letter(number: int) -> str:
+    """The spreadsheet letter of a 1-based column number (1 -> A, 27 -> AA)."""
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 def _unnamed(header: str) -> bool:

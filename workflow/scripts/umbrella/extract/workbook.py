@@ -19,6 +19,7 @@ import argparse
 import io
 import math
 import sys
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -219,7 +220,8 @@ def validation(column: Column, letter: str, lists: Mapping[tuple[str, str], str]
     operator, formula1, formula2 = _operator(column)
     words = bounds_text(column.spec)
     what = "A whole number" if column.kind == "whole" else "A number"
-    message = f"{what}{' ' + words if words else ''}; blank = not known."
+    blank = f"blank = {_number(column.spec['default'])}" if "default" in column.spec else "blank = not known"
+    message = f"{what}{' ' + words if words else ''}; {blank}."
     return DataValidation(
         type=column.kind,
         operator=operator,
@@ -413,7 +415,10 @@ def _readme_rows(config: Mapping, source: str, sheets: Mapping[str, list[Column]
     rows += [("text", "", ""), ("heading", "How to run it", "")]
     run = [
         "Save the filled workbook, e.g. as data/raw/myreview.xlsx in the project.",
-        f"Copy the config ({source}) to e.g. config/myreview.yaml and set data: data/raw/myreview.xlsx in it.",
+        f"Copy the config ({source}) to e.g. config/myreview.yaml and set data: data/raw/myreview.xlsx in it. "
+        "Then go through its other keys, which describe the analysis it was written for: title, simulated, "
+        "overview, the research questions' findings, published, prisma (null, or your own counts), "
+        "double_extraction, limitations; each is explained in the file.",
         "Run: .venv/bin/snakemake --cores 4 --configfile config/myreview.yaml (the report is in reports/myreview/).",
         "Every cell is checked first; a problem names the file, the worksheet, the row and the column.",
     ]
@@ -437,8 +442,17 @@ def _write_readme(ws: Any, config: Mapping, source: str, sheets: Mapping[str, li
                     cell.fill = fill
             elif j == 1:
                 cell.font = Font(bold=True)
+        # a spreadsheet does not grow a row to its wrapped text when the file gives no height: set it
+        lines = max(_lines(a, 30), _lines(b, 110))
+        if lines > 1:
+            ws.row_dimensions[i].height = 15 * lines
     ws.column_dimensions["A"].width = 30
     ws.column_dimensions["B"].width = 110
+
+
+def _lines(text: str, width: int) -> int:
+    """How many lines ``text`` wraps to in a column ``width`` characters wide (about, by words)."""
+    return len(textwrap.wrap(text, max(width - 5, 10))) or 1
 
 
 def workbook_bytes(config: Mapping, source: str) -> bytes:
