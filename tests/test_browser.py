@@ -58,7 +58,7 @@ def test_report_renders_without_errors_and_every_figure_has_a_size(browser, simu
 
 def test_tables_sort_and_filter(browser, simulated: Path) -> None:
     page, problems = open_report(browser, simulated)
-    table = "#included table.data"
+    table = "#characteristics"
     first_column = f"{table} tbody tr th"
     before = page.eval_on_selector_all(first_column, "cells => cells.map(c => c.textContent.trim())")
     page.click(f"{table} thead th:nth-child(1) button.sort")
@@ -77,7 +77,7 @@ def test_tables_sort_and_filter(browser, simulated: Path) -> None:
     shown = [t.strip() for t in ratings.locator("tbody tr td:nth-child(2)").all_text_contents()]
     order = ["High", "Moderate", "Low", "Critically low", "Incomplete"]
     assert len(set(shown)) > 2 and [order.index(r) for r in shown] == sorted(order.index(r) for r in shown)
-    page.fill("#included input.filter", "Kestrelwood")
+    page.locator("#included input.filter").first.fill("Kestrelwood")
     visible = page.eval_on_selector_all(f"{table} tbody tr", "rows => rows.filter(r => !r.hidden).length")
     assert 0 < visible < len(before)
     assert problems == []
