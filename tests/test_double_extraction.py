@@ -150,3 +150,11 @@ def test_a_bad_cell_in_an_extractors_copy_is_named(tmp_path: Path) -> None:
     assert "The extractors' copies of the sheets have problems" in said
     assert "data/raw/simulated_extractors/MK/effects.csv, row 4, column measure: 'SDM'" in said
     assert not (work / "results").exists()
+
+
+def test_agreement_short_of_all_cells_never_prints_as_100_percent() -> None:
+    from umbrella.report.section_contexts import agreement_percent
+
+    assert agreement_percent(2116, 2117) == 99.9  # 99.953 would round to 100.0
+    assert agreement_percent(32, 33) == pytest.approx(96.969697, abs=1e-6)
+    assert agreement_percent(5, 5) == 100 and agreement_percent(0, 0) is None

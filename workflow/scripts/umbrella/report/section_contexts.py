@@ -409,12 +409,12 @@ AGREEMENT_ROWS = {"(rows)": "Rows found", "(all cells)": "All cells"}
 
 
 def agreement_percent(n_agree: int, n_compared: int) -> float | None:
-    """Percent agreement as the report prints it (one decimal): rounded down while any cell disagrees, so that
+    """Percent agreement as the report prints it (one decimal): 99.9 at most while any cell disagrees, so that
     99.96 % never reads as 100.0."""
     if not n_compared:
         return None
     share = 100 * n_agree / n_compared
-    return share if n_agree == n_compared else np.floor(share * 10) / 10
+    return share if n_agree == n_compared else min(share, 99.9)
 
 
 def double_extraction_context(config: Mapping, tables: Mapping[str, pd.DataFrame], row_limit: int) -> dict[str, Any]:
