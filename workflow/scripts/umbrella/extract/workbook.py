@@ -448,6 +448,10 @@ def _write_readme(ws: Any, config: Mapping, source: str, sheets: Mapping[str, li
             ws.row_dimensions[i].height = 15 * lines
     ws.column_dimensions["A"].width = 30
     ws.column_dimensions["B"].width = 110
+    # printed: both columns on one landscape page width
+    ws.page_setup.orientation = "landscape"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
 
 
 def _lines(text: str, width: int) -> int:
