@@ -226,27 +226,36 @@ def filled_worksheets(path: Path) -> list[str]:
         return worksheet_names(path)
 
 
-_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+XLSX_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+XLSX_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+
+
+def worksheet_parts(zf: zipfile.ZipFile) -> list[tuple[str, str | None]]:
+    """Each worksheet of an open ``.xlsx`` zip, in order: its name and its zip member (``None`` when the
+    workbook's relationships do not name one)."""
+    book = ElementTree.fromstring(zf.read("xl/workbook.xml"))
+    rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    targets = {r.get("Id"): r.get("Target") for r in rels}
+    parts = []
+    for sheet in book.iter(f"{XLSX_MAIN}sheet"):
+        target = targets.get(sheet.get(f"{XLSX_REL}id"))
+        part = (target.lstrip("/") if target.startswith("/") else f"xl/{target}") if target else None
+        parts.append((sheet.get("name", ""), part))
+    return parts
 
 
 @lru_cache(maxsize=32)
 def _filled_worksheets(path: str, mtime_ns: int, size: int) -> tuple[str, ...]:
     filled = []
     with zipfile.ZipFile(path) as zf:
-        book = ElementTree.fromstring(zf.read("xl/workbook.xml"))
-        rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
-        targets = {r.get("Id"): r.get("Target", "") for r in rels}
-        for sheet in book.iter(f"{_MAIN}sheet"):
-            target = targets.get(sheet.get(f"{_REL}id"), "")
-            part = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        for name, part in worksheet_parts(zf):
             try:
-                with zf.open(part) as fh:
+                with zf.open(part or "xl/") as fh:
                     rows = _rows_with_values(fh, stop=2)
             except (KeyError, zipfile.BadZipFile, ElementTree.ParseError, OSError):
                 rows = 2
             if rows >= 2:
-                filled.append(sheet.get("name", ""))
+                filled.append(name)
     return tuple(filled)
 
 
@@ -256,19 +265,19 @@ def _rows_with_values(fh, stop: int) -> int:
     has_value = False
     for event, el in ElementTree.iterparse(fh, events=("start", "end")):
         if event == "start":
-            if el.tag == f"{_MAIN}row":
+            if el.tag == f"{XLSX_MAIN}row":
                 has_value = False
             continue
-        if el.tag == f"{_MAIN}f":
+        if el.tag == f"{XLSX_MAIN}f":
             has_value = True
-        elif el.tag in (f"{_MAIN}v", f"{_MAIN}t") and (el.text or "").strip():
+        elif el.tag in (f"{XLSX_MAIN}v", f"{XLSX_MAIN}t") and (el.text or "").strip():
             has_value = True
-        elif el.tag == f"{_MAIN}row":
+        elif el.tag == f"{XLSX_MAIN}row":
             rows += has_value
             if rows >= stop:
                 return rows
             el.clear()
-        elif el.tag == f"{_MAIN}sheetData":
+        elif el.tag == f"{XLSX_MAIN}sheetData":
             break
     return rows
 

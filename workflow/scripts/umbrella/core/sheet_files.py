@@ -16,7 +16,7 @@ from xml.etree import ElementTree
 import numpy as np
 import pandas as pd
 
-from umbrella.core.datasets import ENCRYPTED, is_encrypted_workbook
+from umbrella.core.datasets import ENCRYPTED, XLSX_MAIN, is_encrypted_workbook, worksheet_parts
 from umbrella.core.errors import Problem
 
 
@@ -122,10 +122,6 @@ def _clean_column(values: pd.Series, display: str, notes: list[str]) -> pd.Serie
     return values.where(~hit, values[hit].map(_strip_invisible))
 
 
-_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-
-
 def formulas_without_values(path: Path, worksheet: str | None, headers: list[str], display: str) -> list[Problem]:
     """A problem per cell of the worksheet that holds a formula without a computed (cached) value, as
     openpyxl and pandas write them: reading gives such a cell blank. One streaming pass over the worksheet."""
@@ -137,8 +133,8 @@ def formulas_without_values(path: Path, worksheet: str | None, headers: list[str
             cells = []
             with zf.open(part) as fh:
                 for _, el in ElementTree.iterparse(fh):
-                    if el.tag == f"{_MAIN}c":
-                        f, v = el.find(f"{_MAIN}f"), el.find(f"{_MAIN}v")
+                    if el.tag == f"{XLSX_MAIN}c":
+                        f, v = el.find(f"{XLSX_MAIN}f"), el.find(f"{XLSX_MAIN}v")
                         # a computed empty text is typed (t="str"); a formula never computed is not
                         empty = v is None or not (v.text or "").strip()
                         if f is not None and empty and el.get("t") not in ("str", "s", "inlineStr"):
@@ -169,17 +165,8 @@ def formulas_without_values(path: Path, worksheet: str | None, headers: list[str
 
 def _worksheet_part(zf: zipfile.ZipFile, worksheet: str | None) -> str | None:
     """The zip member of a worksheet (the first when ``worksheet`` is None)."""
-    book = ElementTree.fromstring(zf.read("xl/workbook.xml"))
-    rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
-    sheets = book.findall(f"{_MAIN}sheets/{_MAIN}sheet")
-    sheet = next((s for s in sheets if worksheet is None or s.get("name") == worksheet), None)
-    if sheet is None:
-        return None
-    rid = sheet.get(f"{_REL}id")
-    target = next((r.get("Target") for r in rels if r.get("Id") == rid), None)
-    if not target:
-        return None
-    return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    parts = worksheet_parts(zf)
+    return next((part for name, part in parts if worksheet is None or name == worksheet), None)
 
 
 class EmptyWorksheet(Exception):
